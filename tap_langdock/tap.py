@@ -1,0 +1,75 @@
+"""tap-langdock: settings and stream discovery."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import typing as t
+
+from singer_sdk import Tap
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import (
+    CapabilitiesEnum,
+    PluginCapabilities,
+    TapCapabilities,
+)
+
+from tap_langdock._compat import override
+from tap_langdock.errors import LangdockError
+from tap_langdock.settings import CONFIG_SCHEMA, Settings
+from tap_langdock.streams import STREAMS
+
+if t.TYPE_CHECKING:
+    from tap_langdock.client import LangdockStream
+
+
+class TapLangdock(Tap):
+    """Langdock usage per project, user, agent, API key, model and workflow, incrementally."""
+
+    name = "tap-langdock"
+    package_name = "tap-langdock"
+    config_jsonschema = CONFIG_SCHEMA
+    capabilities: t.ClassVar[list[CapabilitiesEnum]] = [
+        TapCapabilities.CATALOG,
+        TapCapabilities.STATE,
+        TapCapabilities.DISCOVER,
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+    ]
+
+    @functools.cached_property
+    def settings(self) -> Settings:
+        """Validated settings (checked once, before any request)."""
+        return Settings.from_config(self.config)
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Our checks run first: they name the setting and the fix, and unlike JSON-schema
+        # messages they never echo the api_key's value.
+        try:
+            _ = self.settings
+        except LangdockError as exc:
+            if raise_errors:
+                raise ConfigValidationError(str(exc), errors=[str(exc)]) from None
+            self.logger.warning("%s", exc)
+            return [str(exc)]
+        return super()._validate_config(raise_errors=raise_errors)
+
+    @override
+    def discover_streams(self) -> list[LangdockStream]:
+        return [stream_class(self) for stream_class in STREAMS]
+
+    @classmethod
+    @override
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
+        try:
+            super().invoke(*args, **kwargs)
+        except LangdockError as exc:
+            # One line that says what and what to do; a traceback adds nothing for these.
+            cls.logger.error("%s", exc)
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    TapLangdock.cli()
