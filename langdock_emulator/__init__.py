@@ -1,0 +1,15 @@
+"""A local, deterministic stand-in for Langdock's Usage Export API, for testing tap-langdock."""
+
+from langdock_emulator.faults import Fault
+from langdock_emulator.logs import DownloadLog, ExportRequestLog
+from langdock_emulator.server import DEFAULT_API_KEY, Emulator
+from langdock_emulator.settings import WorkspaceSettings
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DownloadLog",
+    "Emulator",
+    "ExportRequestLog",
+    "Fault",
+    "WorkspaceSettings",
+]

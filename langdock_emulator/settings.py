@@ -56,30 +56,34 @@ def apply_settings_patch(settings: WorkspaceSettings, patch: object) -> None:
         raise ValueError("settings must be a JSON object")
     staged = settings.copy()
     for key, value in patch.items():
-        if key in _BOOL_FIELDS:
-            if not isinstance(value, bool):
-                raise ValueError(f"{key} must be a boolean")
-            setattr(staged, key, value)
-        elif key in _FLOAT_FIELDS:
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"{key} must be a non-negative number")
-            setattr(staged, key, float(value))
-        elif key in _OPTIONAL_INT_FIELDS:
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise ValueError(f"{key} must be an integer or null")
-            setattr(staged, key, value)
-        elif key == "quiet_days":
-            if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
-                raise ValueError("quiet_days must be a list of YYYY-MM-DD strings")
-            staged.quiet_days = set(value)
-        elif key == "entities":
-            if not isinstance(value, dict) or not all(
-                k in DEFAULT_ENTITIES and isinstance(v, int) and not isinstance(v, bool)
-                for k, v in value.items()
-            ):
-                raise ValueError(f"entities must map {sorted(DEFAULT_ENTITIES)} to integers")
-            staged.entities.update(value)
-        else:
-            raise ValueError(f"unknown setting {key!r}")
+        _apply_one(staged, key, value)
     for field in dataclasses.fields(settings):
         setattr(settings, field.name, getattr(staged, field.name))
+
+
+def _apply_one(staged: WorkspaceSettings, key: str, value: object) -> None:
+    if key in _BOOL_FIELDS:
+        if not isinstance(value, bool):
+            raise ValueError(f"{key} must be a boolean")
+        setattr(staged, key, value)
+    elif key in _FLOAT_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"{key} must be a non-negative number")
+        setattr(staged, key, float(value))
+    elif key in _OPTIONAL_INT_FIELDS:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"{key} must be an integer or null")
+        setattr(staged, key, value)
+    elif key == "quiet_days":
+        if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+            raise ValueError("quiet_days must be a list of YYYY-MM-DD strings")
+        staged.quiet_days = set(value)
+    elif key == "entities":
+        if not isinstance(value, dict) or not all(
+            k in DEFAULT_ENTITIES and isinstance(v, int) and not isinstance(v, bool)
+            for k, v in value.items()
+        ):
+            raise ValueError(f"entities must map {sorted(DEFAULT_ENTITIES)} to integers")
+        staged.entities.update(value)
+    else:
+        raise ValueError(f"unknown setting {key!r}")
