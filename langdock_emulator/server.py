@@ -296,7 +296,7 @@ class Emulator:
         self.download_requests: list[DownloadLog] = []
         self.storage_saw_authorization = 0
         self._faults = FaultSchedule()
-        self._store = FileStore()
+        self._store = FileStore(seed)
         self._lock = threading.Lock()
         self._rate_windows: dict[str, collections.deque[float]] = {}
         self._server = _Server((host, port), self)

@@ -31,16 +31,22 @@ class StoredFile:
 class FileStore:
     """Owns a temporary directory; everything in it is deleted on expiry or close."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+        self._issued = 0
         self._dir = Path(tempfile.mkdtemp(prefix="langdock-emulator-"))
         # Random per process: signatures only need to be unforgeable by the client under test.
         self._secret = secrets.token_bytes(32)
         self._files: dict[str, StoredFile] = {}
         self._lock = threading.Lock()
 
-    @staticmethod
-    def new_id() -> str:
-        return secrets.token_hex(16)
+    def new_id(self) -> str:
+        # Derived from the seed and issue order so that runs (and fault logs) are repeatable;
+        # the signature, not the id, is what keeps URLs unguessable.
+        with self._lock:
+            self._issued += 1
+            issued = self._issued
+        return hashlib.blake2b(f"{self._seed}:{issued}".encode(), digest_size=16).hexdigest()
 
     def path_for(self, file_id: str) -> Path:
         return self._dir / f"{file_id}.csv"

@@ -39,6 +39,7 @@ MAX_ENVELOPE_BYTES = 1024 * 1024
 MAX_URL_REFRESHES = 3
 MAX_BAD_RESPONSES = 3
 MAX_BAD_FILES = 2
+MAX_UNREACHABLE_AT_START = 3
 HISTORY_DAYS = 365
 DOWNLOAD_CHUNK = 1024 * 1024
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
@@ -70,6 +71,10 @@ class _Transient(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+
+
+class _Unreachable(_Transient):
+    """No connection to Langdock at all (refused, name not resolved): often a wrong api_url."""
 
 
 class _UrlRefused(Exception):
@@ -184,6 +189,7 @@ class LangdockStream(RESTStream[t.Any]):
         self._storage = requests.Session()
         self._storage.auth = _NoAuth()
         self._warned: set[str] = set()
+        self._reached_langdock = False
 
     @classmethod
     def build_schema(cls) -> dict[str, t.Any]:
@@ -466,7 +472,7 @@ class LangdockStream(RESTStream[t.Any]):
         started = time.monotonic()
         budget = retries.RetryBudget(self.settings.max_retry_seconds)
         envelope: _Envelope | None = None
-        refused = bad_responses = bad_files = 0
+        refused = bad_responses = bad_files = unreachable = 0
         try:
             while True:
                 try:
@@ -478,6 +484,16 @@ class LangdockStream(RESTStream[t.Any]):
                         envelope = t.cast("_Envelope", answer)
                     prepared = self._download_and_prepare(window, envelope, stats)
                 except _Transient as exc:
+                    if isinstance(exc, _Unreachable) and not self._reached_langdock:
+                        unreachable += 1
+                        if unreachable >= MAX_UNREACHABLE_AT_START:
+                            host = urllib.parse.urlsplit(self.url_base).netloc
+                            msg = (
+                                f"{self._where(window)}: cannot connect to {host} "
+                                f"({unreachable} attempts): check api_url and that this "
+                                "machine can reach it"
+                            )
+                            raise ExportError(msg) from None
                     self._retry_or_fail(window, budget, stats, exc)
                 except _UrlRefused as exc:
                     refused += 1
@@ -562,9 +578,13 @@ class LangdockStream(RESTStream[t.Any]):
         except requests.Timeout:
             msg = f"Langdock did not answer within {self.timeout} s"
             raise _Transient(msg) from None
-        except requests.RequestException as exc:
+        except requests.ConnectionError as exc:
             msg = f"connection to Langdock failed ({type(exc).__name__})"
+            raise _Unreachable(msg) from None
+        except requests.RequestException as exc:
+            msg = f"request to Langdock failed ({type(exc).__name__})"
             raise _Transient(msg) from None
+        self._reached_langdock = True
         with response:
             status = response.status_code
             try:

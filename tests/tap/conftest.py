@@ -101,7 +101,7 @@ def run_tap(
                 for stream in tap.streams.values():
                     stream.selected = stream.name in streams
             tap.sync_all()
-    except Exception as exc:  # noqa: BLE001 - the test inspects it
+    except Exception as exc:
         error = exc
     finally:
         root.removeHandler(handler)

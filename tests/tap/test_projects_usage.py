@@ -165,7 +165,7 @@ def test_lookback_re_exports_and_state_never_moves_back(emulator: Emulator) -> N
         b = later["bookmarks"]["projects_usage"]
         assert b["exported_through"] >= a["exported_through"]
         assert b["replication_key_value"] >= a["replication_key_value"]
-    assert [r["window_start"] for r in again.records["projects_usage"]][0] == "2025-03-04"
+    assert next(r["window_start"] for r in again.records["projects_usage"]) == "2025-03-04"
 
 
 def test_state_after_every_window(emulator: Emulator) -> None:

@@ -84,14 +84,17 @@ def test_missing_documented_column_is_null_and_reported(tmp_path: pathlib.Path) 
 
 @pytest.mark.parametrize(
     ("pii", "expected"),
-    [("keep", " Ada@Example.com"),
-     ("hash", hashlib.sha256(b"ada@example.com").hexdigest()),
-     ("drop", None)],
+    [
+        ("keep", " Ada@Example.com"),
+        ("hash", hashlib.sha256(b"ada@example.com").hexdigest()),
+        ("drop", None),
+    ],
 )
 def test_pii_modes(tmp_path: pathlib.Path, pii: str, expected: object) -> None:
     path = write(
         tmp_path,
-        "period_start,period_end,project_id,owner_email\n2024-01-01,2024-01-01,p, Ada@Example.com\n",
+        "period_start,period_end,project_id,owner_email\n"
+        "2024-01-01,2024-01-01,p, Ada@Example.com\n",
     )
     record = rows(path, pii)[0]
     assert record["owner_email"] == expected
@@ -100,24 +103,36 @@ def test_pii_modes(tmp_path: pathlib.Path, pii: str, expected: object) -> None:
 
 BAD_FILES = [
     ("period_start,period_end\n2024-01-01,2024-01-01\n", "lacks key column(s) project_id"),
-    ("period_start,period_end,project_id,messages\n2024-01-01,2024-01-01,p,abc\n",
-     "data row 1, column messages: 'abc' is not a whole number"),
-    ("period_start,period_end,project_id,messages\n2024-01-01,2024-01-01,p,1.5\n",
-     "is not a whole number"),
+    (
+        "period_start,period_end,project_id,messages\n2024-01-01,2024-01-01,p,abc\n",
+        "data row 1, column messages: 'abc' is not a whole number",
+    ),
+    (
+        "period_start,period_end,project_id,messages\n2024-01-01,2024-01-01,p,1.5\n",
+        "is not a whole number",
+    ),
     ("period_start,period_end,project_id,cost\n2024-01-01,2024-01-01,p,inf\n", "is not a number"),
     ("period_start,period_end,project_id,byok\n2024-01-01,2024-01-01,p,maybe\n", "true/false"),
     ("period_start,period_end,project_id\n2024-13-01,2024-01-01,p\n", "a YYYY-MM-DD date"),
-    ("period_start,period_end,project_id,per_model\n2024-01-01,2024-01-01,p,[1]\n",
-     "a JSON object"),
-    ("period_start,period_end,project_id\n2024-01-01,2024-01-01\n",
-     "data row 1 has 2 cells but the header has 3"),
-    ("period_start,period_end,project_id\n2024-01-01,2024-01-01,\n",
-     "key column project_id is empty"),
+    (
+        "period_start,period_end,project_id,per_model\n2024-01-01,2024-01-01,p,[1]\n",
+        "a JSON object",
+    ),
+    (
+        "period_start,period_end,project_id\n2024-01-01,2024-01-01\n",
+        "data row 1 has 2 cells but the header has 3",
+    ),
+    (
+        "period_start,period_end,project_id\n2024-01-01,2024-01-01,\n",
+        "key column project_id is empty",
+    ),
     ("period_start,period_end,project_id,project_id\n", "repeats column(s) project_id"),
     ("period_start;period_end;project_id\n2024-01-01;2024-01-01;p\n", "lacks key column(s)"),
     ('period_start,period_end,project_id\n2024-01-01,2024-01-01,"p\n', "malformed"),
-    ("period_start,period_end,project_id,project_name\n2024-01-01,2024-01-01,p,a\x00b\n",
-     "text without NUL bytes"),
+    (
+        "period_start,period_end,project_id,project_name\n2024-01-01,2024-01-01,p,a\x00b\n",
+        "text without NUL bytes",
+    ),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -51,7 +52,7 @@ def test_plan_tiles_the_range_without_gap_or_overlap(
         assert windows[0] == window_containing(start, grain)
         assert windows[-1].end <= end
         assert windows[-1].next().end > end
-        for earlier, later in zip(windows, windows[1:], strict=False):
+        for earlier, later in itertools.pairwise(windows):
             assert later.start == earlier.end + dt.timedelta(days=1)
     else:
         assert window_containing(start, grain).end > end
