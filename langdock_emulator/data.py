@@ -247,9 +247,7 @@ def split_by_weights(total: int, weights: Sequence[int]) -> list[int]:
     """Largest-remainder split: integer shares proportional to weights, summing to total."""
     weight_sum = sum(weights)
     shares = [total * w // weight_sum for w in weights]
-    remainders = sorted(
-        range(len(weights)), key=lambda i: (-(total * weights[i] % weight_sum), i)
-    )
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % weight_sum), i))
     for i in remainders[: total - sum(shares)]:
         shares[i] += 1
     return shares
@@ -466,9 +464,7 @@ class UsageData:
         row.update(builder(unit, rng, static, group_by, settings))
         return row
 
-    def _owner_cells(
-        self, ctype: str, index: int, settings: WorkspaceSettings
-    ) -> tuple[str, str]:
+    def _owner_cells(self, ctype: str, index: int, settings: WorkspaceSettings) -> tuple[str, str]:
         owner = self._owner(ctype, index, settings)
         if owner is None:
             return "", ""

@@ -56,6 +56,7 @@ from langdock_emulator.storage import FileStore, StoredFile
 DEFAULT_API_KEY = "emulator-key"
 _EXPORT_ROUTE = re.compile(r"(?:/api/public)?/export/([^/]+)(?:/(csv|json))?/?")
 _STORAGE_ROUTE = re.compile(r"/storage/([0-9a-f]+)\.csv")
+_SIGNATURE_PARAM = re.compile(r"signature=[^&\s'\"]*")
 _CHUNK = 64 * 1024
 _HUGE_BODY_BYTES = 20 * 1024 * 1024
 _RATE_WINDOW_SECONDS = 60.0
@@ -209,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         try:
-            reply = emulator.handle(method, self.path, self.headers, body)
+            reply = emulator._handle(method, self.path, self.headers, body)
         except Exception as exc:  # a bug in the emulator must not look like a network fault
             traceback.print_exc(file=sys.stderr)
             reply = _json_reply(
@@ -265,8 +266,11 @@ class _Handler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.command} {path} -> {code}\n")
 
     def log_message(self, format: str, *args: Any) -> None:
-        if self.server.emulator.verbose:
-            sys.stderr.write(f"emulator: {format % args}\n")
+        emulator = self.server.emulator
+        if emulator.verbose:
+            # Error messages quote the raw request line, which may carry a URL signature.
+            text = _SIGNATURE_PARAM.sub("signature=***", format % args)
+            sys.stderr.write(f"emulator: {text.replace(emulator.api_key, '***')}\n")
 
 
 class Emulator:
@@ -380,7 +384,10 @@ class Emulator:
             self.download_requests.clear()
             self.storage_saw_authorization = 0
             self._rate_windows.clear()
-            self.settings = self._initial_settings.copy()
+            # In place, so references a test took to ``emu.settings`` stay live.
+            initial = self._initial_settings.copy()
+            for field in dataclasses.fields(initial):
+                setattr(self.settings, field.name, getattr(initial, field.name))
         self._store.clear()
 
     def entity_ids(self, export_type: str) -> list[str]:
@@ -432,7 +439,7 @@ class Emulator:
 
     # --- request handling ------------------------------------------------------------------
 
-    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> _Reply:
+    def _handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> _Reply:
         split = urlsplit(raw_path)
         path = split.path
         if path.startswith("/_emulator/"):

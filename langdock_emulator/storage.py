@@ -51,9 +51,7 @@ class FileStore:
     def path_for(self, file_id: str) -> Path:
         return self._dir / f"{file_id}.csv"
 
-    def register(
-        self, file_id: str, export_type: str, rows: int, ttl_seconds: float
-    ) -> StoredFile:
+    def register(self, file_id: str, export_type: str, rows: int, ttl_seconds: float) -> StoredFile:
         stored = StoredFile(
             file_id, self.path_for(file_id), export_type, rows, time.time() + ttl_seconds
         )

@@ -237,16 +237,11 @@ GROUPS = [
 ]
 
 
-@pytest.mark.parametrize(("export_type", "group_by", "key", "count"), GROUPS)
+@pytest.mark.parametrize("case", GROUPS, ids=[f"{t}-{g}" for t, g, _, _ in GROUPS])
 def test_grouped_counts_sum_to_ungrouped(
-    emu: Emulator,
-    fetch_rows: FetchRows,
-    day_body: Any,
-    export_type: str,
-    group_by: str,
-    key: str,
-    count: str,
+    emu: Emulator, fetch_rows: FetchRows, day_body: Any, case: tuple[str, str, str, str]
 ) -> None:
+    export_type, group_by, key, count = case
     grouped = fetch_rows(export_type, day_body(group_by=group_by))
     header = list(grouped[0])
     assert header == columns_for(export_type, group_by=group_by)
@@ -285,7 +280,11 @@ def test_deployment_grouping_needs_byok(
 ) -> None:
     emu.settings.byok = True
     rows = fetch_rows("models", day_body(group_by="deployment"))
-    assert {r["deployment"] for r in rows} <= {"azure-eu-1", "openai-direct", "bedrock-eu-central-1"}
+    assert {r["deployment"] for r in rows} <= {
+        "azure-eu-1",
+        "openai-direct",
+        "bedrock-eu-central-1",
+    }
     by_model: Counter[str] = Counter()
     for row in rows:
         by_model[row["name"]] += int(row["requests"])
@@ -472,3 +471,22 @@ def test_http11_keep_alive(emu: Emulator, export: Export) -> None:
     assert response.raw.version == 11
     assert response.headers.get("Connection", "").lower() != "close"
     assert export("projects").status_code == 200
+
+
+def test_verbose_logs_paths_but_never_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    with Emulator(api_key="very-secret", verbose=True) as emu:
+        headers = {"Authorization": "Bearer very-secret"}
+        body = {
+            "from": {"date": "2024-01-01T00:00:00", "timezone": "UTC"},
+            "to": {"date": "2024-01-01T23:59:59.999", "timezone": "UTC"},
+        }
+        data = requests.post(f"{emu.url}/export/projects", json=body, headers=headers, timeout=10)
+        url = data.json()["data"]["downloadUrl"]
+        assert requests.get(url, timeout=10).status_code == 200
+        assert requests.get(url + "x", timeout=10).status_code == 403
+    err = capsys.readouterr().err
+    assert "POST /export/projects -> 200" in err
+    assert "GET /storage/" in err
+    assert "very-secret" not in err
+    assert "signature=" not in err
+    assert url.split("signature=")[1] not in err
