@@ -609,7 +609,7 @@ class LangdockStream(RESTStream[t.Any]):
             )
             raise ExportError(msg)
         if status == 404:
-            if _error_field(body) == "No data found":
+            if _is_no_data(body):
                 return _NO_DATA
             msg = (
                 f"{where}: HTTP 404 from {self.path}{problem}: check api_url (cloud: "
@@ -646,6 +646,9 @@ class LangdockStream(RESTStream[t.Any]):
         if not isinstance(url, str) or not url:
             msg = "Langdock's answer has no data.downloadUrl"
             raise _BadResponse(msg)
+        # The docs promise an absolute URI; a relative one is read against the API host rather
+        # than failing the run.
+        url = urllib.parse.urljoin(self.url_base + "/", url)
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             msg = f"data.downloadUrl is not an http(s) URL (scheme {parts.scheme[:10]!r})"
@@ -655,6 +658,8 @@ class LangdockStream(RESTStream[t.Any]):
             raise _BadResponse(msg)
         assert isinstance(data, dict)
         count = data.get("recordCount")
+        if isinstance(count, str) and count.strip().isdigit():
+            count = int(count)
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             count = None
         file_path = data.get("filePath")
@@ -747,14 +752,16 @@ def _read_limited(response: requests.Response, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _error_field(body: bytes | None) -> str | None:
+def _is_no_data(body: bytes | None) -> bool:
+    """Langdock's 404 for an empty period, told apart from a 404 for a wrong route."""
     try:
         document = json.loads(body or b"")
     except ValueError:
-        return None
-    if isinstance(document, dict) and isinstance(document.get("error"), str):
-        return t.cast("str", document["error"])
-    return None
+        return False
+    if not isinstance(document, dict):
+        return False
+    text = " ".join(str(document.get(key, "")) for key in ("error", "message")).lower()
+    return "no data" in text or "no usage data" in text
 
 
 def _error_text(body: bytes | None) -> str:
