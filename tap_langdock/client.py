@@ -13,14 +13,18 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 import typing as t
 import urllib.parse
 from dataclasses import dataclass, field
 
 import requests
+import urllib3
 from singer_sdk import typing as th
 from singer_sdk.authenticators import BearerTokenAuthenticator
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib import SelectionMask
 from singer_sdk.streams import RESTStream
 
 from tap_langdock import retries
@@ -28,6 +32,8 @@ from tap_langdock._compat import override
 from tap_langdock.csv_records import EXTRA_COLUMNS, Column, Kind, PreparedFile
 from tap_langdock.csv_records import prepare as prepare_file
 from tap_langdock.errors import ExportError, FileRejected, StateError
+from tap_langdock.prefetch import Cancelled, Prefetch, Turn
+from tap_langdock.rate_limit import RateLimiter, Stopped, shared_limiter
 from tap_langdock.settings import Settings, is_loopback
 from tap_langdock.windows import Plan, Window, plan_windows, window_containing
 
@@ -140,6 +146,18 @@ class _NoAuth(requests.auth.AuthBase):
         return request
 
 
+class _RememberingMask(SelectionMask):
+    """A selection mask that keeps what it derived for breadcrumbs the catalog does not list."""
+
+    LIMIT = 100_000
+
+    def __missing__(self, breadcrumb: tuple[str, ...]) -> bool:
+        selected = super().__missing__(breadcrumb)
+        if len(self) < self.LIMIT:
+            self[breadcrumb] = selected
+        return selected
+
+
 class LangdockStream(RESTStream[t.Any]):
     """A Langdock usage export, one CSV per window, incremental on ``period_end``."""
 
@@ -156,6 +174,10 @@ class LangdockStream(RESTStream[t.Any]):
     # Checkpoints are written per window by get_records(); a count-based one mid-window
     # would only repeat the last.
     STATE_MSG_FREQUENCY = 2**62
+    # csv_records already gives every cell its schema type (str, int, float, bool, dict, None)
+    # and yields exactly the schema's properties, so the SDK's per-record conformance pass
+    # would change nothing (tests/tap/test_stream_maps.py checks that it does not).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         """Derive a grouped stream's columns and key from the stream it splits.
@@ -186,10 +208,13 @@ class LangdockStream(RESTStream[t.Any]):
     def __init__(self, tap: t.Any, **kwargs: t.Any) -> None:
         kwargs.setdefault("schema", self.build_schema())
         super().__init__(tap, **kwargs)
-        self._storage = requests.Session()
-        self._storage.auth = _NoAuth()
+        self._storage = _storage_session()
+        # Export threads each get their own two sessions (requests' sessions are not
+        # thread-safe); the stream's own pair serves sequential runs.
+        self._thread = threading.local()
         self._warned: set[str] = set()
-        self._reached_langdock = False
+        self._mask_source: SelectionMask | None = None
+        self._remembering_mask = SelectionMask()
 
     @classmethod
     def build_schema(cls) -> dict[str, t.Any]:
@@ -250,6 +275,29 @@ class LangdockStream(RESTStream[t.Any]):
         # The bookmark moves once per window in _checkpoint(), never per row: rows of lookback
         # windows are older than the bookmark by design and must not move it back.
         return
+
+    @property
+    @override
+    def mask(self) -> SelectionMask:
+        # The SDK looks up every key of every JSON map cell (agent, project and model ids) in
+        # this mask, per record; unknown keys resolve through a Python fallback each time.
+        # Remembering the answers makes them plain dict hits. Rebuilt whenever the SDK
+        # resolves selection again.
+        resolved = super().mask
+        if self._mask_source is not resolved:
+            self._mask_source = resolved
+            self._remembering_mask = _RememberingMask(resolved)
+        return self._remembering_mask
+
+    @override
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> t.Iterable[Context | None]:
+        # No export stream has child streams; without any, the SDK's per-record child-context
+        # work (and a second evaluation of a stream map's __filter__) would only cost time.
+        if not self.child_streams:
+            return ()
+        return super().generate_child_contexts(record, context)
 
     # Windows and state
 
@@ -380,30 +428,43 @@ class LangdockStream(RESTStream[t.Any]):
             settings.timezone,
             f" ({len(plan.lookback)} again for late data)" if plan.lookback else "",
         )
+        parallel = min(settings.max_parallel_exports, len(plan.windows))
+        if parallel > 1:
+            self.logger.info(
+                "%s: up to %d exports in flight, at most %d export requests per minute",
+                self.name,
+                parallel,
+                settings.max_requests_per_minute,
+            )
         totals = StreamStats(lookback=len(plan.lookback))
         started = time.monotonic()
         zone = settings.timezone
-        for window in plan.windows:
-            prepared, stats = self._export_window(window)
-            max_period_end: str | None = None
-            try:
-                if prepared is not None:
-                    self._warn_drift(prepared)
-                    start, end = window.start.isoformat(), window.end.isoformat()
-                    for record in prepared.records():
-                        record["window_start"] = start
-                        record["window_end"] = end
-                        record["window_timezone"] = zone
-                        period_end = record["period_end"]
-                        if max_period_end is None or period_end > max_period_end:
-                            max_period_end = period_end
-                        yield record
-            finally:
-                if prepared is not None:
-                    prepared.close()
-            self._checkpoint(state, window, max_period_end)
-            totals.add(stats)
-            self._log_window(window, stats)
+        exports = self._exports(plan.windows)
+        try:
+            for window, (prepared, stats) in zip(plan.windows, exports, strict=True):
+                max_period_end: str | None = None
+                try:
+                    if prepared is not None:
+                        self._warn_drift(prepared)
+                        start, end = window.start.isoformat(), window.end.isoformat()
+                        for record in prepared.records():
+                            record["window_start"] = start
+                            record["window_end"] = end
+                            record["window_timezone"] = zone
+                            period_end = record["period_end"]
+                            if max_period_end is None or period_end > max_period_end:
+                                max_period_end = period_end
+                            yield record
+                finally:
+                    if prepared is not None:
+                        prepared.close()
+                self._checkpoint(state, window, max_period_end)
+                totals.add(stats)
+                self._log_window(window, stats)
+        finally:
+            # Also when the SDK closes this generator early: prefetched windows' scratch files
+            # are dropped and their threads stop.
+            exports.close()
         self.logger.info(
             "%s: done: %d window(s) (%d empty, %d again for late data), %d rows, %s, "
             "%d request(s), %d retr%s, %d re-export(s), %.1f s",
@@ -465,9 +526,64 @@ class LangdockStream(RESTStream[t.Any]):
                 ", ".join(gone),
             )
 
+    # Windows in order, exported ahead on threads when allowed
+
+    def _exports(
+        self, windows: t.Sequence[Window]
+    ) -> t.Generator[tuple[PreparedFile | None, WindowStats], None, None]:
+        """Each window's export, in window order; up to max_parallel_exports run ahead."""
+        parallel = min(self.settings.max_parallel_exports, len(windows))
+        if parallel <= 1:
+            for window in windows:
+                yield self._export_window(window)
+            return
+        pipeline = Prefetch(
+            windows,
+            self._export_window_in_thread,
+            parallel=parallel,
+            discard=_discard_export,
+            worker_done=self._close_thread_sessions,
+            name=f"tap-langdock-{self.name}",
+        )
+        try:
+            yield from pipeline
+        finally:
+            pipeline.close()
+
+    def _export_window_in_thread(
+        self, window: Window, turn: Turn, stop: threading.Event
+    ) -> tuple[PreparedFile | None, WindowStats]:
+        if getattr(self._thread, "sessions", None) is None:
+            self._thread.sessions = (requests.Session(), _storage_session())
+        return self._export_window(window, turn=turn, stop=stop)
+
+    def _close_thread_sessions(self) -> None:
+        sessions = getattr(self._thread, "sessions", None)
+        self._thread.sessions = None
+        for session in sessions or ():
+            session.close()
+
+    def _sessions(self) -> tuple[requests.Session, requests.Session]:
+        """(API session with the key, storage session without it) for the calling thread."""
+        own: tuple[requests.Session, requests.Session] | None
+        own = getattr(self._thread, "sessions", None)
+        return own or (self.requests_session, self._storage)
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The process-wide budget of export requests for this API."""
+        settings = self.settings
+        return shared_limiter(settings.api_url, settings.max_requests_per_minute)
+
     # One window: export, download, check
 
-    def _export_window(self, window: Window) -> tuple[PreparedFile | None, WindowStats]:
+    def _export_window(
+        self,
+        window: Window,
+        *,
+        turn: Turn | None = None,
+        stop: threading.Event | None = None,
+    ) -> tuple[PreparedFile | None, WindowStats]:
         stats = WindowStats()
         started = time.monotonic()
         budget = retries.RetryBudget(self.settings.max_retry_seconds)
@@ -475,16 +591,18 @@ class LangdockStream(RESTStream[t.Any]):
         refused = bad_responses = bad_files = unreachable = 0
         try:
             while True:
+                _check(stop)
                 try:
                     if envelope is None:
-                        answer = self._request_export(window, stats)
+                        answer = self._request_export(window, stats, turn=turn, stop=stop)
+                        turn = None  # only the first request of a window waits its turn
                         if answer is _NO_DATA:
                             stats.empty = True
                             return None, stats
                         envelope = t.cast("_Envelope", answer)
                     prepared = self._download_and_prepare(window, envelope, stats)
                 except _Transient as exc:
-                    if isinstance(exc, _Unreachable) and not self._reached_langdock:
+                    if isinstance(exc, _Unreachable) and not self._tap_reached_langdock():
                         unreachable += 1
                         if unreachable >= MAX_UNREACHABLE_AT_START:
                             host = urllib.parse.urlsplit(self.url_base).netloc
@@ -494,6 +612,7 @@ class LangdockStream(RESTStream[t.Any]):
                                 "machine can reach it"
                             )
                             raise ExportError(msg) from None
+                    _check(stop)
                     self._retry_or_fail(window, budget, stats, exc)
                 except _UrlRefused as exc:
                     refused += 1
@@ -565,26 +684,16 @@ class LangdockStream(RESTStream[t.Any]):
             body["group_by"] = self.group_by
         return body
 
-    def _request_export(self, window: Window, stats: WindowStats) -> _Envelope | object:
-        request = self.build_prepared_request(
-            method="POST",
-            url=self.get_url(None),
-            json=self._request_body(window),
-            headers={**self.http_headers, "Accept": "application/json"},
-        )
-        stats.requests += 1
-        try:
-            response = self.requests_session.send(request, timeout=self.timeout, stream=True)
-        except requests.Timeout:
-            msg = f"Langdock did not answer within {self.timeout} s"
-            raise _Transient(msg) from None
-        except requests.ConnectionError as exc:
-            msg = f"connection to Langdock failed ({type(exc).__name__})"
-            raise _Unreachable(msg) from None
-        except requests.RequestException as exc:
-            msg = f"request to Langdock failed ({type(exc).__name__})"
-            raise _Transient(msg) from None
-        self._reached_langdock = True
+    def _request_export(
+        self,
+        window: Window,
+        stats: WindowStats,
+        *,
+        turn: Turn | None = None,
+        stop: threading.Event | None = None,
+    ) -> _Envelope | object:
+        response = self._send_export(window, stats, turn, stop)
+        t.cast("t.Any", self._tap).reached_langdock = True
         with response:
             status = response.status_code
             try:
@@ -628,6 +737,56 @@ class LangdockStream(RESTStream[t.Any]):
             raise ExportError(msg)
         msg = f"{where}: unexpected HTTP {status} from Langdock{problem}"
         raise ExportError(msg)
+
+    def _send_export(
+        self,
+        window: Window,
+        stats: WindowStats,
+        turn: Turn | None,
+        stop: threading.Event | None,
+    ) -> requests.Response:
+        session, _ = self._sessions()
+        request = requests.Request(
+            method="POST",
+            url=self.get_url(None),
+            json=self._request_body(window),
+            headers={**self.http_headers, "Accept": "application/json"},
+        )
+        # What build_prepared_request() does, on this thread's session.
+        request.headers.setdefault("User-Agent", self.user_agent)
+        session.auth = self.authenticator
+        prepared = session.prepare_request(request)
+        if turn is not None:
+            turn.wait(stop)
+        try:
+            self.rate_limiter.acquire(stop)
+        except Stopped:
+            raise Cancelled from None
+        if turn is not None:
+            turn.sent()
+        stats.requests += 1
+        try:
+            return session.send(prepared, timeout=self.timeout, stream=True)
+        except requests.Timeout:
+            msg = f"Langdock did not answer within {self.timeout} s"
+            raise _Transient(msg) from None
+        except requests.ConnectionError as exc:
+            if _never_connected(exc):
+                msg = f"cannot connect to Langdock ({type(exc).__name__})"
+                raise _Unreachable(msg) from None
+            msg = f"connection to Langdock dropped ({type(exc).__name__})"
+            raise _Transient(msg) from None
+        except requests.RequestException as exc:
+            msg = f"request to Langdock failed ({type(exc).__name__})"
+            raise _Transient(msg) from None
+        finally:
+            if turn is not None:
+                turn.answered()
+
+    def _tap_reached_langdock(self) -> bool:
+        # Per run, not per stream: once any stream got an answer, api_url is right and a
+        # failed connection is a passing fault to retry within the budget.
+        return bool(getattr(self._tap, "reached_langdock", False))
 
     def _parse_envelope(self, body: bytes) -> _Envelope:
         try:
@@ -700,8 +859,9 @@ class LangdockStream(RESTStream[t.Any]):
     def _download(self, envelope: _Envelope, sink: t.IO[bytes], stats: WindowStats) -> int:
         stats.requests += 1
         timeout = self.timeout
+        _, storage = self._sessions()
         try:
-            response = self._storage.get(
+            response = storage.get(
                 envelope.download_url,
                 stream=True,
                 timeout=(min(timeout, 60), timeout),
@@ -738,6 +898,30 @@ class LangdockStream(RESTStream[t.Any]):
             msg = f"the download was cut off: {received} of {expected} bytes"
             raise _Transient(msg)
         return received
+
+
+def _storage_session() -> requests.Session:
+    session = requests.Session()
+    session.auth = _NoAuth()
+    return session
+
+
+def _check(stop: threading.Event | None) -> None:
+    """Give up a prefetched window at a step boundary once the run is stopping."""
+    if stop is not None and stop.is_set():
+        raise Cancelled
+
+
+def _discard_export(export: tuple[PreparedFile | None, WindowStats]) -> None:
+    prepared, _ = export
+    if prepared is not None:
+        prepared.close()
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """Whether the connection was never made (refused, name not found), not dropped later."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _read_limited(response: requests.Response, limit: int) -> bytes | None:

@@ -4,6 +4,12 @@ Columns are matched by header name, never by position: Langdock drops columns fo
 and BYOK settings and adds new ones without notice. A file is read twice: the first pass
 checks every cell and spools the typed values to a scratch file, the second yields records.
 So a file with one bad cell is rejected before any of its rows are emitted.
+
+Exports reach a million rows, so the first pass is the hot loop of the tap. Each file gets a
+row converter compiled for its header (cells typed inline, no per-cell call for the common
+kinds); a row it cannot convert is converted again cell by cell by the careful path, which
+either accepts it (e.g. ``1.0`` as an integer) or names the row, column and value. Typed rows
+are spooled in batches, so the second pass costs one ``marshal`` call per batch, not per row.
 """
 
 from __future__ import annotations
@@ -12,13 +18,14 @@ import csv
 import datetime as dt
 import enum
 import hashlib
-import json
 import marshal
 import math
 import re
 import tempfile
 import typing as t
 from dataclasses import dataclass, field
+
+import msgspec
 
 from tap_langdock.errors import FileRejected
 
@@ -27,6 +34,14 @@ MAX_CELL_CHARS = 16 * 1024 * 1024
 csv.field_size_limit(MAX_CELL_CHARS)
 
 EXTRA_COLUMNS = "_extra_columns"
+
+# Rows per marshal record in the spool: large enough that loading is one call per batch,
+# small enough that a batch of wide rows stays a few MB.
+SPOOL_BATCH_ROWS = 512
+# Distinct values remembered per date column; dates repeat on nearly every row.
+DATE_CACHE_SIZE = 4096
+_NUL_SCAN_CHUNK = 4 * 1024 * 1024
+_SIZE_BYTES = 8
 
 
 class Kind(enum.Enum):
@@ -113,8 +128,13 @@ def _to_date(cell: str) -> str:
     return head
 
 
+_decode_json = msgspec.json.Decoder().decode
+
+
 def _to_object(cell: str) -> dict[str, t.Any]:
-    value = json.loads(cell)
+    # Strict JSON: NaN, Infinity and lone surrogates are refused, since no loader could
+    # store them; the file is then rejected like any other bad cell.
+    value = _decode_json(cell)
     if not isinstance(value, dict):
         raise ValueError(cell)
     return value
@@ -202,9 +222,17 @@ class PreparedFile:
         names = (*self.plan.names, EXTRA_COLUMNS)
         spool = self._spool
         spool.seek(0)
-        load = marshal.load
-        for _ in range(self.rows):
-            yield dict(zip(names, load(spool), strict=True))
+        read = spool.read
+        loads = marshal.loads
+        left = self.rows
+        while left > 0:
+            # marshal.load() on a file reads field by field through Python calls; one read
+            # and marshal.loads() per batch is an order of magnitude faster.
+            size = int.from_bytes(read(_SIZE_BYTES), "little")
+            batch = loads(read(size))
+            left -= len(batch)
+            for values in batch:
+                yield dict(zip(names, values, strict=True))
 
     def close(self) -> None:
         """Drop the scratch file."""
@@ -222,6 +250,7 @@ def prepare(
     """Read and type every row of the CSV at ``path``; raise `FileRejected` on any bad cell."""
     spool: t.IO[bytes] = tempfile.TemporaryFile(prefix="tap-langdock-rows-")  # noqa: SIM115
     try:
+        careful = _has_nul(path)
         with open(path, encoding="utf-8-sig", newline="") as text:
             reader = csv.reader(text, strict=True)
             try:
@@ -230,7 +259,7 @@ def prepare(
                     spool.close()
                     return PreparedFile(plan=None, rows=0)
                 plan = plan_header(header, columns, required, pii)
-                rows = _spool_rows(reader, plan, spool)
+                rows = _spool_rows(reader, plan, spool, careful=careful)
             except csv.Error as exc:
                 msg = f"the CSV is malformed near line {reader.line_num}: {exc}"
                 raise FileRejected(msg) from None
@@ -244,11 +273,26 @@ def prepare(
     return PreparedFile(plan=plan, rows=rows, _spool=spool)
 
 
-def _spool_rows(reader: t.Iterator[list[str]], plan: HeaderPlan, spool: t.IO[bytes]) -> int:
-    fields = tuple(zip(plan.names, plan.sources, plan.converters, strict=True))
-    extra = plan.extra
+def _has_nul(path: str) -> bool:
+    """Whether the file has a NUL byte anywhere (UTF-8 encodes U+0000 only as that byte).
+
+    Nearly no file does, and then no text cell needs its own NUL check; a file that does gets
+    the careful path for every row, which names the row and column.
+    """
+    with open(path, "rb") as raw:
+        while chunk := raw.read(_NUL_SCAN_CHUNK):
+            if b"\x00" in chunk:
+                return True
+    return False
+
+
+def _spool_rows(
+    reader: t.Iterator[list[str]], plan: HeaderPlan, spool: t.IO[bytes], *, careful: bool = False
+) -> int:
+    fast = None if careful else _compile_row(plan)
     width = plan.width
-    dump = marshal.dump
+    write = spool.write
+    batch: list[tuple[t.Any, ...]] = []
     rows = 0
     for row in reader:
         rows += 1
@@ -258,35 +302,130 @@ def _spool_rows(reader: t.Iterator[list[str]], plan: HeaderPlan, spool: t.IO[byt
                 continue  # a blank line, e.g. a trailing newline written twice
             msg = f"data row {rows} has {len(row)} cells but the header has {width}"
             raise FileRejected(msg)
-        for name, i in plan.keys:
-            if not row[i].strip():
-                msg = f"data row {rows}: key column {name} is empty"
-                raise FileRejected(msg)
-        values: list[t.Any] = []
-        for name, source, convert in fields:
-            if source is None:
-                values.append(None)
-                continue
-            cell = row[source]
-            if cell == "":
-                values.append(None)
-                continue
-            try:
-                values.append(convert(cell))
-            except (ValueError, TypeError):
-                kind = _kind_of(convert)
-                msg = f"data row {rows}, column {name}: {_shorten(cell)!r} is not {kind}"
-                raise FileRejected(msg) from None
-        if extra:
-            cells = {name: (row[i] or None) for name, i in extra}
-            if any(cell and "\x00" in cell for cell in cells.values()):
-                msg = f"data row {rows}: an extra column contains a NUL byte"
-                raise FileRejected(msg)
-            values.append(cells)
+        if fast is None:
+            batch.append(_convert_carefully(row, plan, rows))
         else:
-            values.append(None)
-        dump(tuple(values), spool)
+            try:
+                batch.append(fast(row))
+            except (ValueError, TypeError, KeyError):
+                batch.append(_convert_carefully(row, plan, rows))
+        if len(batch) >= SPOOL_BATCH_ROWS:
+            _spool_batch(write, batch)
+            batch.clear()
+    if batch:
+        _spool_batch(write, batch)
     return rows
+
+
+def _spool_batch(write: t.Callable[[bytes], object], batch: list[tuple[t.Any, ...]]) -> None:
+    data = marshal.dumps(batch)
+    write(len(data).to_bytes(_SIZE_BYTES, "little"))
+    write(data)
+
+
+def _convert_carefully(row: list[str], plan: HeaderPlan, number: int) -> tuple[t.Any, ...]:
+    """One row, cell by cell: the typed values, or `FileRejected` naming the first bad cell."""
+    for name, i in plan.keys:
+        if not row[i].strip():
+            msg = f"data row {number}: key column {name} is empty"
+            raise FileRejected(msg)
+    values: list[t.Any] = []
+    for name, source, convert in zip(plan.names, plan.sources, plan.converters, strict=True):
+        if source is None:
+            values.append(None)
+            continue
+        cell = row[source]
+        if cell == "":
+            values.append(None)
+            continue
+        try:
+            values.append(convert(cell))
+        except (ValueError, TypeError):
+            kind = _kind_of(convert)
+            msg = f"data row {number}, column {name}: {_shorten(cell)!r} is not {kind}"
+            raise FileRejected(msg) from None
+    if plan.extra:
+        cells = {name: (row[i] or None) for name, i in plan.extra}
+        if any(cell and "\x00" in cell for cell in cells.values()):
+            msg = f"data row {number}: an extra column contains a NUL byte"
+            raise FileRejected(msg)
+        values.append(cells)
+    else:
+        values.append(None)
+    return tuple(values)
+
+
+_BOOLEANS = {
+    spelling: value
+    for words, value in ((_TRUE, True), (_FALSE, False))
+    for word in words
+    for spelling in (word, word.upper(), word.title())
+}
+
+
+def _remember_date(cache: dict[str, str], cell: str) -> str:
+    value = _to_date(cell)
+    if len(cache) < DATE_CACHE_SIZE:
+        cache[cell] = value
+    return value
+
+
+def _compile_row(plan: HeaderPlan) -> t.Callable[[list[str]], tuple[t.Any, ...]]:
+    """A function typing one row of this header, without the careful path's per-cell calls.
+
+    It raises ValueError, TypeError or KeyError for any row it does not type exactly as the
+    careful path would (the caller then runs the careful path on that row). It skips the NUL
+    check of text cells: only files without any NUL byte come here. The generated source holds
+    only CSV indexes and names made up here, never text from the file.
+    """
+    env: dict[str, t.Any] = {
+        "_int": int,
+        "_float": float,
+        "_object": _to_object,
+        "_booleans": _BOOLEANS,
+        "_remember_date": _remember_date,
+        "_extra_names": tuple(name for name, _ in plan.extra),
+    }
+    lines = ["def convert(row):"]
+    if plan.keys:
+        keys = " and ".join(f"row[{i}].strip()" for _, i in plan.keys)
+        lines.append(f"    if not ({keys}): raise ValueError")
+    out: list[str] = []
+    for n, (source, convert) in enumerate(zip(plan.sources, plan.converters, strict=True)):
+        if source is None or convert is _drop:
+            out.append("None")
+            continue
+        value = f"v{n}"
+        lines.append(f"    c = row[{int(source)}]")
+        if convert is _to_string:
+            lines.append(f"    {value} = c or None")
+        elif convert is _to_integer:
+            lines.append(f"    {value} = _int(c) if c else None")
+        elif convert is _to_number:
+            lines.append(f"    {value} = _float(c) if c else None")
+            # x - x is 0.0 for every finite float and NaN for inf and NaN.
+            lines.append(f"    if c and {value} - {value}: raise ValueError")
+        elif convert is _to_boolean:
+            lines.append(f"    {value} = _booleans[c] if c else None")
+        elif convert is _to_date:
+            env[f"_dates{n}"] = {}
+            lines.append(
+                f"    {value} = (_dates{n}.get(c) or _remember_date(_dates{n}, c)) if c else None"
+            )
+        elif convert is _to_object:
+            lines.append(f"    {value} = _object(c) if c else None")
+        else:
+            env[f"_convert{n}"] = convert
+            lines.append(f"    {value} = _convert{n}(c) if c else None")
+        out.append(value)
+    if plan.extra:
+        cells = "".join(f"row[{int(i)}] or None, " for _, i in plan.extra)
+        out.append(f"dict(zip(_extra_names, ({cells})))")
+    else:
+        out.append("None")
+    lines.append(f"    return ({', '.join(out)},)")
+    exec(compile("\n".join(lines), "<tap_langdock row converter>", "exec"), env)  # noqa: S102
+    return t.cast("t.Callable[[list[str]], tuple[t.Any, ...]]", env["convert"])
 
 
 def _kind_of(convert: t.Callable[[str], t.Any]) -> str:

@@ -6,6 +6,7 @@ Everything here runs before the first request, so a bad value costs nothing but 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import ipaddress
 import re
 import typing as t
@@ -20,6 +21,10 @@ from tap_langdock.windows import Grain
 
 DEFAULT_API_URL = "https://api.langdock.com"
 PII_MODES = ("keep", "hash", "drop")
+# Exports take ~30 s to be created; four in flight keep a backfill busy while using a small
+# share of Langdock's 500 requests per minute, which the limiter below keeps under.
+DEFAULT_MAX_PARALLEL_EXPORTS = 4
+DEFAULT_MAX_REQUESTS_PER_MINUTE = 450
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -117,6 +122,27 @@ CONFIG_SCHEMA = th.PropertiesList(
             "dropped connections) before the tap stops with what failed."
         ),
     ),
+    th.Property(
+        "max_parallel_exports",
+        th.IntegerType,
+        default=DEFAULT_MAX_PARALLEL_EXPORTS,
+        title="Parallel exports",
+        description=(
+            "Windows exported at the same time: while one window's rows are emitted, the next "
+            "ones are already requested and downloaded. Rows and state still come out in "
+            "window order. 1 exports one window after the other."
+        ),
+    ),
+    th.Property(
+        "max_requests_per_minute",
+        th.IntegerType,
+        default=DEFAULT_MAX_REQUESTS_PER_MINUTE,
+        title="Requests per minute",
+        description=(
+            "Most export requests the tap starts in any minute, across all streams; keep it "
+            "below Langdock's limit (500 per minute) so parallel exports never meet HTTP 429."
+        ),
+    ),
 ).to_dict()
 
 
@@ -133,6 +159,8 @@ class Settings:
     pii: str
     request_timeout: float
     max_retry_seconds: float
+    max_parallel_exports: int = DEFAULT_MAX_PARALLEL_EXPORTS
+    max_requests_per_minute: int = DEFAULT_MAX_REQUESTS_PER_MINUTE
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -175,6 +203,16 @@ class Settings:
             request_timeout=_integer("request_timeout", config.get("request_timeout", 300), 1),
             max_retry_seconds=_integer(
                 "max_retry_seconds", config.get("max_retry_seconds", 900), 0
+            ),
+            max_parallel_exports=_integer(
+                "max_parallel_exports",
+                config.get("max_parallel_exports", DEFAULT_MAX_PARALLEL_EXPORTS),
+                1,
+            ),
+            max_requests_per_minute=_integer(
+                "max_requests_per_minute",
+                config.get("max_requests_per_minute", DEFAULT_MAX_REQUESTS_PER_MINUTE),
+                1,
             ),
         )
 
@@ -228,8 +266,12 @@ def _choice(setting: str, value: object, allowed: list[str], kind: t.Callable[[s
 
 
 def _integer(setting: str, value: object, minimum: int) -> int:
+    # The SDK reads JSON numbers from a config file as Decimal.
+    if isinstance(value, decimal.Decimal) and value == value.to_integral_value():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        _fail(setting, f"({value!r}) is not a whole number", f"use a number >= {minimum}")
+        shown = str(value) if isinstance(value, decimal.Decimal | float) else repr(value)
+        _fail(setting, f"({shown}) is not a whole number", f"use a number >= {minimum}")
     if value < minimum:
         _fail(setting, f"({value}) is below {minimum}", f"use a number >= {minimum}")
     return value

@@ -18,6 +18,7 @@ from tap_langdock._compat import override
 from tap_langdock.errors import LangdockError
 from tap_langdock.settings import CONFIG_SCHEMA, Settings
 from tap_langdock.streams import STREAMS
+from tap_langdock.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
     from tap_langdock.client import LangdockStream
@@ -29,6 +30,11 @@ class TapLangdock(Tap):
     name = "tap-langdock"
     package_name = "tap-langdock"
     config_jsonschema = CONFIG_SCHEMA
+    reached_langdock = False
+    """Set once any stream got an answer from Langdock in this run."""
+    # Records are typed exactly once, in csv_records; msgspec encodes them without a second
+    # pass (see writer.py).
+    message_writer_class = BufferedMsgSpecWriter
     capabilities: t.ClassVar[list[CapabilitiesEnum]] = [
         TapCapabilities.CATALOG,
         TapCapabilities.STATE,

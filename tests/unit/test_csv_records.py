@@ -175,3 +175,12 @@ def test_any_name_round_trips(
         (name or None, count) for name, count in values
     ]
     json.dumps(out)  # records are JSON-ready
+
+
+@pytest.mark.parametrize("cell", ['"{""a"": NaN}"', '"{""a"": Infinity}"', '"{""a"": 1"'])
+def test_json_cells_must_be_strict_json(tmp_path: pathlib.Path, cell: str) -> None:
+    path = write(
+        tmp_path, f"period_start,period_end,project_id,per_model\n2024-01-01,2024-01-01,p,{cell}\n"
+    )
+    with pytest.raises(FileRejected, match="is not a JSON object"):
+        prepare(path, COLUMNS, KEYS, "keep")

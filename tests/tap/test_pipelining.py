@@ -1,0 +1,285 @@
+"""Pipelined exports: windows exported ahead on threads, emitted and checkpointed in order.
+
+Also the pieces on their own: the shared rate limiter (fake clock) and the ordered prefetch.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+import threading
+import time
+import typing as t
+
+import pytest
+from conftest import run_tap, tap_config
+from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
+
+from langdock_emulator import Emulator
+from tap_langdock import client
+from tap_langdock.errors import ExportError
+from tap_langdock.prefetch import Cancelled, Prefetch, Turn
+from tap_langdock.rate_limit import RateLimiter, Stopped, shared_limiter
+from tap_langdock.tap import TapLangdock
+
+DAYS = [f"2025-03-{d:02d}" for d in range(1, 9)]
+
+
+def tap_threads() -> list[threading.Thread]:
+    return [th for th in threading.enumerate() if th.name.startswith("tap-langdock-")]
+
+
+def window_order(run: t.Any) -> list[str]:
+    return [r["window_start"] for r in run.records["projects_usage"]]
+
+
+def test_parallel_run_equals_sequential_run_and_is_faster(emulator: Emulator) -> None:
+    emulator.settings.export_latency_seconds = 0.4
+    config = tap_config(emulator, start_date=DAYS[0], end_date=DAYS[5])
+    started = time.perf_counter()
+    sequential = run_tap({**config, "max_parallel_exports": 1})
+    sequential_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    parallel = run_tap({**config, "max_parallel_exports": 4})
+    parallel_seconds = time.perf_counter() - started
+    assert sequential.error is None
+    assert parallel.error is None
+    assert parallel.records == sequential.records
+    assert parallel.states == sequential.states
+    assert window_order(parallel) == sorted(window_order(parallel))
+    through = [s["bookmarks"]["projects_usage"].get("exported_through") for s in parallel.states]
+    assert [d for d in through if d] == DAYS[:6]
+    # 6 exports of 0.4 s: about 2.4 s one after the other, about 0.9 s four at a time.
+    assert parallel_seconds < sequential_seconds * 0.6, (parallel_seconds, sequential_seconds)
+    assert "up to 4 exports in flight" in parallel.log
+    assert not tap_threads()
+
+
+def test_fast_api_sees_requests_in_window_order(emulator: Emulator) -> None:
+    run = run_tap(tap_config(emulator, start_date=DAYS[0], end_date=DAYS[-1]))
+    assert run.error is None
+    assert [r.from_date[:10] for r in emulator.export_requests] == DAYS
+    assert all(r.authorized for r in emulator.export_requests)
+
+
+def test_fatal_error_in_third_window_keeps_the_first_two(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    emulator.settings.export_latency_seconds = 0.1
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    original = client.LangdockStream._request_export
+
+    def failing(self: t.Any, window: t.Any, stats: t.Any, **kwargs: t.Any) -> t.Any:
+        if window.start.isoformat() == DAYS[2]:
+            time.sleep(0.05)  # later windows are in flight by now
+            msg = "refused for the test"
+            raise ExportError(msg)
+        return original(self, window, stats, **kwargs)
+
+    monkeypatch.setattr(client.LangdockStream, "_request_export", failing)
+    config = tap_config(emulator, start_date=DAYS[0], end_date=DAYS[-1], max_parallel_exports=4)
+    run = run_tap(config)
+    assert isinstance(run.error, ExportError)
+    assert set(window_order(run)) == set(DAYS[:2])
+    assert run.bookmark("projects_usage")["exported_through"] == DAYS[1]
+    assert not tap_threads()
+    assert list(tmp_path.iterdir()) == []
+    assert not [fd for fd in _open_files() if str(tmp_path) in fd]
+
+    # The state it left is valid: the next run continues with the third window.
+    monkeypatch.setattr(client.LangdockStream, "_request_export", original)
+    again = run_tap(config, state=run.state)
+    assert again.error is None
+    assert set(window_order(again)) == set(DAYS[1:])  # one lookback window, then the rest
+    assert again.bookmark("projects_usage")["exported_through"] == DAYS[-1]
+
+
+def _open_files() -> list[str]:
+    fds = pathlib.Path("/proc/self/fd")
+    if not fds.exists():
+        return []
+    found = []
+    for fd in fds.iterdir():
+        try:
+            found.append(os.readlink(fd))
+        except OSError:
+            continue
+    return found
+
+
+def test_closing_early_drops_prefetched_windows(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    emulator.settings.export_latency_seconds = 0.05
+    config = tap_config(emulator, start_date=DAYS[0], end_date=DAYS[-1], max_parallel_exports=4)
+    tap = TapLangdock(config=config)
+    stream = tap.streams["projects_usage"]
+    records = stream.get_records(None)
+    assert isinstance(records, t.Generator)
+    first = next(records)
+    assert first["window_start"] == DAYS[0]
+    deadline = time.monotonic() + 5
+    while len(emulator.download_requests) < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)  # let the workers get ahead
+    records.close()  # what the SDK does on --test and max-records aborts
+    assert not tap_threads()
+    assert list(tmp_path.iterdir()) == []
+    assert not [fd for fd in _open_files() if str(tmp_path) in fd or "tap-langdock" in fd]
+    assert len(emulator.export_requests) < len(DAYS)
+
+
+def test_sdk_max_records_abort_with_prefetch(emulator: Emulator) -> None:
+    config = tap_config(emulator, start_date=DAYS[0], end_date=DAYS[-1], max_parallel_exports=3)
+    tap = TapLangdock(config=config)
+    stream = tap.streams["projects_usage"]
+    stream.ABORT_AT_RECORD_COUNT = 5
+    with pytest.raises((AbortedSyncFailedException, AbortedSyncPausedException)):
+        for _ in stream._sync_records(None, write_messages=False):
+            pass
+    assert not tap_threads()
+
+
+def test_all_streams_share_one_limiter(emulator: Emulator) -> None:
+    tap = TapLangdock(config=tap_config(emulator, max_requests_per_minute=7))
+    limiters = {id(stream.rate_limiter) for stream in tap.streams.values()}
+    assert len(limiters) == 1
+    assert next(iter(tap.streams.values())).rate_limiter.per_minute == 7
+    assert shared_limiter(emulator.url, 7) is tap.streams["users_usage"].rate_limiter
+
+
+def test_no_429_when_the_limit_is_the_apis(emulator: Emulator) -> None:
+    emulator.settings.rate_limit_per_minute = 12
+    config = tap_config(
+        emulator,
+        start_date=DAYS[0],
+        end_date=DAYS[5],
+        max_parallel_exports=4,
+        max_requests_per_minute=12,
+    )
+    run = run_tap(config, streams=("projects_usage", "users_usage"))
+    assert run.error is None
+    assert len(emulator.export_requests) == 12
+    assert all(r.status == 200 for r in emulator.export_requests)
+
+
+# The limiter on its own, with a fake clock
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_limiter_spreads_requests_over_the_minute() -> None:
+    clock = Clock()
+    limiter = RateLimiter(3, clock=clock.time, sleep=clock.sleep)
+    waits = [limiter.acquire() for _ in range(7)]
+    assert waits[:3] == [0, 0, 0]
+    assert waits[3] == pytest.approx(60)
+    assert clock.now == pytest.approx(100 + 120)
+    assert limiter.waited == pytest.approx(120)
+
+
+def test_limiter_never_lets_more_than_the_limit_into_any_minute() -> None:
+    clock = Clock()
+    limiter = RateLimiter(5, clock=clock.time, sleep=clock.sleep)
+    starts = []
+    for i in range(40):
+        clock.now += (i % 7) * 1.7
+        limiter.acquire()
+        starts.append(clock.now)
+    for first in starts:
+        assert sum(first <= s < first + 60 for s in starts) <= 5
+
+
+def test_limiter_reservations_for_waiting_threads_are_in_order() -> None:
+    clock = Clock()
+    limiter = RateLimiter(2, clock=clock.time, sleep=clock.sleep)
+    delays = [limiter.reserve() for _ in range(6)]
+    assert delays == [0, 0, 60, 60, 120, 120]
+
+
+def test_limiter_wait_gives_up_when_stopping() -> None:
+    limiter = RateLimiter(1)
+    limiter.acquire()
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Stopped):
+        limiter.acquire(stop)
+
+
+def test_limiter_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        RateLimiter(0)
+
+
+# Prefetch on its own
+
+
+def test_prefetch_yields_in_order_and_raises_failures_in_turn() -> None:
+    discarded: list[int] = []
+
+    def fetch(item: int, turn: Turn, stop: threading.Event) -> int:
+        turn.wait(stop)
+        turn.sent()
+        time.sleep(0.01 * (5 - item % 5))  # later items finish first
+        if item == 6:
+            msg = "bad item"
+            raise RuntimeError(msg)
+        return item
+
+    pipeline = Prefetch(list(range(10)), fetch, parallel=4, discard=discarded.append)
+    got: list[int] = []
+
+    def consume() -> None:
+        got.extend(pipeline)
+
+    with pytest.raises(RuntimeError, match="bad item"):
+        consume()
+    pipeline.close()
+    assert got == [0, 1, 2, 3, 4, 5]
+    assert all(value > 6 for value in discarded)
+
+
+def test_prefetch_keeps_at_most_parallel_items_ahead() -> None:
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def fetch(item: int, turn: Turn, stop: threading.Event) -> int:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return item
+
+    pipeline = Prefetch(list(range(12)), fetch, parallel=3, discard=lambda _: None)
+    assert list(pipeline) == list(range(12))
+    pipeline.close()
+    assert most == 3
+
+
+def test_turns_keep_sends_in_order() -> None:
+    first = Turn(None, stagger=5.0)
+    second = Turn(first, stagger=5.0)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        second.wait(stop)  # the first window has not sent yet and the run is stopping
+    third = Turn(None, stagger=5.0)
+    fourth = Turn(third, stagger=5.0)
+    third.answered()
+    started = time.perf_counter()
+    fourth.wait()
+    assert time.perf_counter() - started < 1
