@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 TEST_API_KEY = "ld-test-key-SECRET-2f9c61"
 SECRET_PATTERNS = (
@@ -10,9 +11,33 @@ SECRET_PATTERNS = (
     re.compile(r"SECRET-[0-9a-f]{6}"),  # every key the suite makes up has this shape
     re.compile(r"Bearer\s+\S+"),
     re.compile(r"[?&](signature|expires)="),
+    # The same query parameters once URL-encoded (e.g. a URL inside another URL or a repr).
+    re.compile(r"(%3F|%26)(signature|expires)%3D", re.IGNORECASE),
+    # Signing parameters of real presigned-URL stores (S3, GCS, Azure), in case a future
+    # emulator or a live run signs like them.
+    re.compile(r"X-(Amz|Goog)-(Signature|Credential)=", re.IGNORECASE),
+    re.compile(r"[?&]sig=[A-Za-z0-9%/+]{16,}"),
 )
 FINDINGS: list[str] = []
 SCANS = [0]
+# Exact secret values learnt at run time (e.g. the signatures the emulator issued), so a value
+# that escapes without its "signature=" prefix is still found.
+KNOWN_SECRETS: set[str] = set()
+_MIN_SECRET_LENGTH = 12
+# Hex values (signatures) are looked up token by token: a campaign registers thousands of them.
+_HEX_SECRETS: set[str] = set()
+_HEX_TOKEN = re.compile(r"[0-9a-fA-F]{16,}")
+
+
+def register_secret(value: str) -> None:
+    """Treat ``value`` (and its URL-encoded form) as a secret in every later scan."""
+    if not isinstance(value, str) or len(value) < _MIN_SECRET_LENGTH:
+        return
+    if _HEX_TOKEN.fullmatch(value):
+        _HEX_SECRETS.add(value.lower())
+        return
+    KNOWN_SECRETS.add(value)
+    KNOWN_SECRETS.add(urllib.parse.quote(value, safe=""))
 
 
 def find_secrets(text: str) -> list[str]:
@@ -22,7 +47,26 @@ def find_secrets(text: str) -> list[str]:
         for match in pattern.finditer(text):
             start = max(match.start() - 40, 0)
             found.append(text[start : match.end() + 10].replace("\n", "\\n"))
+    hits = [(text.find(value), value) for value in sorted(KNOWN_SECRETS)]
+    if _HEX_SECRETS:
+        hits += [
+            (match.start(), match.group())
+            for match in _HEX_TOKEN.finditer(text)
+            if _holds_hex_secret(match.group().lower())
+        ]
+    for position, value in hits:
+        if position >= 0:
+            start = max(position - 40, 0)
+            # Never echo the whole value into a report: show its position and a short prefix.
+            found.append(f"{text[start:position]}{value[:6]}... (a registered secret value)")
     return found
+
+
+def _holds_hex_secret(token: str) -> bool:
+    """Whether a run of hex digits is, or (when longer) contains, a registered hex secret."""
+    if token in _HEX_SECRETS:
+        return True
+    return len(token) > 64 and any(secret in token for secret in _HEX_SECRETS)
 
 
 def scan_for_secrets(text: str, where: str) -> None:

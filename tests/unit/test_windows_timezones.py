@@ -37,7 +37,7 @@ def offset_changes_at_midnight(day: dt.date, zone: str) -> bool:
     after = dt.datetime.combine(day, dt.time(1, 0), tzinfo=tz)
     return before.utcoffset() != after.utcoffset() and (
         dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz).utcoffset() != after.utcoffset()
-        or dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz, fold=1).utcoffset()
+        or dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz).replace(fold=1).utcoffset()
         != before.utcoffset()
     )
 
