@@ -1,0 +1,69 @@
+# tap-langdock. Needs only Python 3 (>= 3.10), pip and make; everything else is installed into
+# this directory (.venv for the tap, Meltano and the tests; .meltano/ for Meltano's plugins).
+#
+#   make run    extract with Meltano into output/langdock.duckdb and build the dbt models
+#               (Langdock if TAP_LANGDOCK_API_KEY is set, else the bundled emulator)
+#   make test   the whole test suite (PostgreSQL tests run when TARGET_POSTGRES_* are set)
+#   make lint   ruff and mypy
+#   make bench  benchmarks (python -m benchmarks), when the repository has them
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Re-installs happen only when these files change (or the stamps are removed).
+DEV_STAMP := $(VENV)/.make-installed
+PLUGINS_STAMP := .meltano/.make-plugins-installed
+# The plugins `make run` uses; `meltano install` (no names) installs all of meltano.yml's.
+RUN_PLUGINS := tap-langdock target-duckdb dbt
+PYTEST_ARGS ?=
+
+.PHONY: help install run test lint bench clean
+
+help:
+	@echo "make run    extract Langdock usage into output/langdock.duckdb (emulator without TAP_LANGDOCK_API_KEY) and build dbt models"
+	@echo "make test   run the whole test suite"
+	@echo "make lint   ruff + mypy"
+	@echo "make bench  benchmarks, when present"
+	@echo "make clean  remove output/ and dbt's build files"
+
+$(BIN)/python:
+	@echo "==> creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10) and "Python >= 3.10 is needed, found " + sys.version.split()[0])'
+	@$(PYTHON) -m venv $(VENV) || { \
+		echo "==> '$(PYTHON) -m venv' failed (no ensurepip?): trying virtualenv from pip"; \
+		rm -rf $(VENV); \
+		$(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv --quiet $(VENV); \
+	}
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> installing tap-langdock, Meltano and the test tools into $(VENV)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,warehouse]'
+	@touch $@
+
+install: $(DEV_STAMP)
+
+$(PLUGINS_STAMP): meltano.yml pyproject.toml $(DEV_STAMP)
+	@echo "==> installing Meltano plugins: $(RUN_PLUGINS)"
+	$(BIN)/meltano install $(RUN_PLUGINS)
+	@touch $@
+
+run: $(PLUGINS_STAMP)
+	$(BIN)/python scripts/run_main_job.py
+
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(DEV_STAMP)
+	@if [ -f benchmarks/__main__.py ]; then \
+		$(BIN)/python -m benchmarks; \
+	else \
+		echo "no benchmarks/ package in this checkout yet"; \
+	fi
+
+clean:
+	rm -rf output transform/target transform/logs

@@ -1,0 +1,95 @@
+"""Fixtures of the warehouse tests: one Meltano install per session, PostgreSQL from the env.
+
+PostgreSQL: the tests use the server named by TARGET_POSTGRES_HOST, _PORT, _USER, _PASSWORD
+and _DATABASE (the variables target-postgres itself reads through Meltano). Without them they
+are skipped, unless REQUIRE_POSTGRES=1 (set by .ci/run), which turns the skip into a failure.
+Each session works in schemas of its own and drops them at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import typing as t
+from pathlib import Path
+
+import pytest
+from warehouse_support import MELTANO, Postgres, clean_env, make_project, meltano
+
+POSTGRES_VARIABLES = (
+    "TARGET_POSTGRES_HOST",
+    "TARGET_POSTGRES_PORT",
+    "TARGET_POSTGRES_USER",
+    "TARGET_POSTGRES_PASSWORD",
+    "TARGET_POSTGRES_DATABASE",
+)
+# Plugins the tests run; installing the Snowflake and BigQuery loaders would only cost time.
+TEST_PLUGINS = ("tap-langdock", "target-duckdb", "target-postgres", "dbt")
+
+
+def _missing(reason: str, *, required: bool) -> t.NoReturn:
+    if required:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _postgres_required() -> bool:
+    return os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="session")
+def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary Meltano project (the repo's meltano.yml and transform/) with its plugins."""
+    if not MELTANO.exists():
+        _missing(
+            f"Meltano is not installed next to {MELTANO.parent}: pip install -e '.[warehouse]'",
+            required=bool(os.environ.get("CI")) or _postgres_required(),
+        )
+    project = make_project(tmp_path_factory.mktemp("meltano-project"))
+    run = meltano(
+        project,
+        ["install", *TEST_PLUGINS],
+        clean_env(MELTANO_DATABASE_URI=f"sqlite:///{project / 'install.db'}"),
+        timeout=900,
+    )
+    run.check()
+    return project
+
+
+@pytest.fixture(scope="session")
+def postgres() -> t.Iterator[Postgres]:
+    """The PostgreSQL server of TARGET_POSTGRES_*; skipped (or failed in CI) without one."""
+    present = {name: os.environ.get(name, "") for name in POSTGRES_VARIABLES}
+    absent = [
+        name for name, value in present.items() if not value and name != "TARGET_POSTGRES_PASSWORD"
+    ]
+    if absent:
+        _missing(
+            "PostgreSQL tests need a server: set " + ", ".join(absent) + " (and "
+            "TARGET_POSTGRES_PASSWORD if it asks for one); .ci/run starts a throwaway server",
+            required=_postgres_required(),
+        )
+    try:
+        import psycopg
+    except ImportError:
+        _missing(
+            "psycopg is not installed: pip install -e '.[warehouse]'",
+            required=_postgres_required(),
+        )
+    server = Postgres(env=present, prefix="lw" + secrets.token_hex(4))
+    try:
+        with server.connect() as connection:
+            connection.execute("select 1")
+    except psycopg.Error as exc:
+        host = f"{present['TARGET_POSTGRES_HOST']}:{present['TARGET_POSTGRES_PORT']}"
+        _missing(
+            f"PostgreSQL at {host} is not reachable: {exc}".splitlines()[0],
+            required=_postgres_required(),
+        )
+    yield server
+    with server.connect() as connection:
+        rows = connection.execute(
+            "select nspname from pg_namespace where nspname like %s", (server.prefix + "%",)
+        ).fetchall()
+        for (name,) in rows:
+            connection.execute(f'drop schema "{name}" cascade')

@@ -1,0 +1,25 @@
+-- One row per user and local day (see project_usage_daily for the grain).
+select
+    window_start as usage_date,
+    window_end,
+    window_timezone,
+    workspace_id,
+    user_id,
+    user_name,
+    user_email,
+    user_role,
+    department,
+    license_type,
+    coalesce(message_count, 0) > 0 as is_active,
+    message_count,
+    chat_message_count,
+    agent_message_count,
+    project_message_count,
+    action_message_count,
+    agents_used,
+    projects_used,
+    payg_consumption,
+    prompt_tokens,
+    completion_tokens,
+    total_cost_usd
+from {{ ref('stg_langdock__users_usage') }}

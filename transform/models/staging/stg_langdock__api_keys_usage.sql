@@ -1,0 +1,22 @@
+with latest as (
+    {{ langdock_latest_rows(source('langdock', 'api_keys_usage'), ['api_key_id', 'period_start', 'period_end']) }}
+)
+
+select
+    api_key_id,
+    api_key_name,
+    org_id as workspace_id,
+    cast(window_start as date) as window_start,
+    cast(window_end as date) as window_end,
+    window_timezone,
+    cast(period_start as date) as period_start_utc,
+    cast(period_end as date) as period_end_utc,
+    cast(requests as bigint) as request_count,
+    cast(total_cost_usd as double precision) as total_cost_usd,
+    cast(sum_prompt_tokens as bigint) as prompt_tokens,
+    cast(sum_completion_tokens as bigint) as completion_tokens,
+    cast(cached_prompt_tokens as bigint) as cached_prompt_tokens,
+    cast(cache_creation_tokens as bigint) as cache_creation_tokens,
+    cast(no_cache_tokens as bigint) as uncached_tokens,
+    {{ langdock_loaded_at(source('langdock', 'api_keys_usage')) }} as loaded_at
+from latest

@@ -1,0 +1,43 @@
+with latest as (
+    {{ langdock_latest_rows(source('langdock', 'users_usage'), ['user_id', 'period_start', 'period_end']) }}
+)
+
+select
+    user_id,
+    name as user_name,
+    email as user_email,
+    role as user_role,
+    cast(joined_at as date) as joined_on,
+    department,
+    company_name,
+    license_type,
+    org_id as workspace_id,
+    cast(window_start as date) as window_start,
+    cast(window_end as date) as window_end,
+    window_timezone,
+    cast(period_start as date) as period_start_utc,
+    cast(period_end as date) as period_end_utc,
+    cast(messages_total as bigint) as message_count,
+    cast(messages_total_rank as bigint) as message_count_rank,
+    cast(messages_chat as bigint) as chat_message_count,
+    cast(messages_chat_rank as bigint) as chat_message_count_rank,
+    cast(messages_assistants as bigint) as agent_message_count,
+    cast(messages_assistants_rank as bigint) as agent_message_count_rank,
+    cast(assistants_messaged as bigint) as agents_used,
+    assistants_to_messages as messages_by_agent,
+    cast(messages_projects as bigint) as project_message_count,
+    cast(messages_projects_rank as bigint) as project_message_count_rank,
+    cast(projects_messaged as bigint) as projects_used,
+    projects_to_messages as messages_by_project,
+    model_to_messages_total as messages_by_model,
+    cast(action_messages as bigint) as action_message_count,
+    cast(action_messaged as bigint) as actions_used,
+    action_to_messages as messages_by_action,
+    cast(payg_limit_current as double precision) as payg_limit,
+    cast(payg_consumption_in_period as double precision) as payg_consumption,
+    cast(payg_utilization_pct_current as double precision) as payg_utilization_pct,
+    cast(sum_prompt_tokens as bigint) as prompt_tokens,
+    cast(sum_completion_tokens as bigint) as completion_tokens,
+    cast(total_cost_usd as double precision) as total_cost_usd,
+    {{ langdock_loaded_at(source('langdock', 'users_usage')) }} as loaded_at
+from latest
