@@ -1,0 +1,79 @@
+"""All eleven streams through Meltano into DuckDB, in every workspace mode (issue 3)."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from pathlib import Path
+
+import duckdb
+import pytest
+from warehouse_support import API_KEY, clean_env, meltano, tap_env
+
+from langdock_emulator import Emulator
+from tap_langdock.streams import STREAMS
+
+pytestmark = pytest.mark.slow
+
+MODES = {
+    "default": {},
+    "privacy": {"privacy": True},
+    "byok": {"byok": True, "extra_column": True},
+}
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_every_stream_loads_typed_with_unique_keys(
+    meltano_project: Path, tmp_path: Path, mode: str
+) -> None:
+    database = tmp_path / "all.duckdb"
+    streams = [s for s in STREAMS if s.name != "models_usage_by_deployment" or mode == "byok"]
+    with Emulator(api_key=API_KEY, seed=3) as emu:
+        for setting, value in MODES[mode].items():
+            setattr(emu.settings, setting, value)
+        env = clean_env(
+            MELTANO_DATABASE_URI=f"sqlite:///{tmp_path / 'meltano.db'}",
+            TARGET_DUCKDB_FILEPATH=str(database),
+            TAP_LANGDOCK__SELECT=json.dumps([f"{s.name}.*" for s in streams]),
+            **tap_env(emu.url, end_date="2025-03-02"),
+        )
+        meltano(meltano_project, ["run", "tap-langdock", "target-duckdb"], env).check()
+        assert emu.storage_saw_authorization == 0
+    with duckdb.connect(str(database), read_only=True) as connection:
+        for stream in streams:
+            table = f'langdock_raw."{stream.name}"'
+            rows = connection.execute(f"select count(*) from {table}").fetchone()
+            assert rows is not None
+            assert rows[0] > 0, stream.name
+            keys = ", ".join(f'"{k}"' for k in stream.primary_keys)
+            nulls = " or ".join(f'"{k}" is null' for k in stream.primary_keys)
+            duplicates = connection.execute(
+                f"select count(*) from (select {keys} from {table} group by {keys} "
+                "having count(*) > 1)"
+            ).fetchone()
+            assert duplicates == (0,), stream.name
+            assert connection.execute(f"select count(*) from {table} where {nulls}").fetchone() == (
+                0,
+            )
+            types: dict[str, t.Any] = dict(
+                connection.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = 'langdock_raw' and table_name = ?",
+                    [stream.name],
+                ).fetchall()
+            )
+            count_column = {"projects": "messages", "users": "messages_total"}.get(
+                stream.export_type, "requests" if "requests" in types else None
+            )
+            if count_column:
+                assert types[count_column] in {"BIGINT", "HUGEINT", "INTEGER"}, stream.name
+        if mode == "privacy":
+            emails = connection.execute(
+                'select count(*) from langdock_raw."users_usage" where email is not null'
+            ).fetchone()
+            assert emails == (0,)
+        if mode == "byok":
+            extras = connection.execute(
+                'select count(*) from langdock_raw."projects_usage" where _extra_columns is null'
+            ).fetchone()
+            assert extras == (0,)
