@@ -718,7 +718,7 @@ class LangdockStream(RESTStream[t.Any]):
             )
             raise ExportError(msg)
         if status == 404:
-            if _is_no_data(body):
+            if _is_no_data(problem):
                 return _NO_DATA
             msg = (
                 f"{where}: HTTP 404 from {self.path}{problem}: check api_url (cloud: "
@@ -936,15 +936,12 @@ def _read_limited(response: requests.Response, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _is_no_data(body: bytes | None) -> bool:
-    """Langdock's 404 for an empty period, told apart from a 404 for a wrong route."""
-    try:
-        document = json.loads(body or b"")
-    except ValueError:
-        return False
-    if not isinstance(document, dict):
-        return False
-    text = " ".join(str(document.get(key, "")) for key in ("error", "message")).lower()
+def _is_no_data(problem: str) -> bool:
+    """Langdock's 404 for an empty period, told apart from a 404 for a wrong route.
+
+    ``problem`` is `_error_text` of the body: empty unless the body is Langdock's JSON error.
+    """
+    text = problem.lower()
     return "no data" in text or "no usage data" in text
 
 

@@ -11,7 +11,7 @@ import json
 import typing as t
 
 import pytest
-from conftest import run_tap, tap_config
+from tap_support import run_tap, tap_config
 
 from langdock_emulator import Emulator
 from tap_langdock.csv_records import EXTRA_COLUMNS, Kind

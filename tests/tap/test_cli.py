@@ -11,8 +11,8 @@ import sys
 import typing as t
 
 import pytest
-from conftest import tap_config
 from secret_scan import TEST_API_KEY, scan_for_secrets
+from tap_support import tap_config
 
 from langdock_emulator import Emulator, Fault
 

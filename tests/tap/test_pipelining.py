@@ -13,8 +13,8 @@ import time
 import typing as t
 
 import pytest
-from conftest import run_tap, tap_config
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
+from tap_support import run_tap, tap_config
 
 from langdock_emulator import Emulator
 from tap_langdock import client

@@ -7,8 +7,8 @@ import typing as t
 import zoneinfo
 
 import pytest
-from conftest import run_tap, tap_config
 from secret_scan import TEST_API_KEY
+from tap_support import run_tap, tap_config
 
 from langdock_emulator import Emulator, Fault
 from tap_langdock.errors import ExportError, StateError

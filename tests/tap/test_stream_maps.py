@@ -14,11 +14,11 @@ import typing as t
 
 import jsonschema
 import pytest
-from conftest import tap_config
 from secret_scan import scan_for_secrets
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib.encoding.simple import SimpleSingerWriter
+from tap_support import tap_config
 
 from langdock_emulator import Emulator
 from tap_langdock.tap import TapLangdock
