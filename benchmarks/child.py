@@ -50,7 +50,7 @@ def _plain_tap(stream_name: str, path: str) -> t.Any:
     from singer_sdk import Stream, Tap
     from singer_sdk import typing as th
 
-    from tap_langdock.csv_records import Kind
+    from tap_langdock.columns import Kind, schema_for
     from tap_langdock.streams import STREAMS
 
     declared = next(cls for cls in STREAMS if cls.name == stream_name)
@@ -63,7 +63,7 @@ def _plain_tap(stream_name: str, path: str) -> t.Any:
         Kind.OBJECT: json.loads,
     }
     kinds = {column.name: casts[column.kind] for column in declared.columns}
-    schema = declared.build_schema()
+    schema = schema_for(declared.columns)
 
     class PlainStream(Stream):
         name = stream_name
@@ -90,24 +90,27 @@ def _plain_tap(stream_name: str, path: str) -> t.Any:
 def _local_tap(stream_name: str, path: str, config: dict[str, t.Any]) -> t.Any:
     import shutil
 
-    from tap_langdock import client
+    from tap_langdock.export.transport import ExportApi, Reply
     from tap_langdock.tap import TapLangdock
 
     rows = sum(1 for _ in csv.reader(open(path, encoding="utf-8-sig", newline=""))) - 1  # noqa: SIM115
+    envelope = json.dumps(
+        {"success": True, "data": {"downloadUrl": "https://storage.invalid/f", "recordCount": rows}}
+    ).encode()
 
-    def request_export(self: t.Any, window: t.Any, stats: t.Any, **_: t.Any) -> t.Any:
-        stats.requests += 1
-        return client._Envelope(download_url="file://local", record_count=rows, file_path="")
+    class LocalFileApi(ExportApi):
+        """Langdock's answers without a network: the same file for every window."""
 
-    def download(self: t.Any, envelope: t.Any, sink: t.IO[bytes], stats: t.Any) -> int:
-        stats.requests += 1
-        with open(path, "rb") as source:
-            shutil.copyfileobj(source, sink, 1024 * 1024)
-        return sink.tell()
+        def post_export(self, path_: str, body: dict[str, t.Any]) -> Reply:
+            return Reply(200, envelope, None)
 
-    client.LangdockStream._request_export = request_export  # type: ignore[method-assign]
-    client.LangdockStream._download = download  # type: ignore[method-assign]
+        def download(self, url: str, sink: t.IO[bytes]) -> int:
+            with open(path, "rb") as source:
+                shutil.copyfileobj(source, sink, 1024 * 1024)
+            return sink.tell()
+
     tap = TapLangdock(config=config, setup_mapper=True)
+    tap.run.export_api = LocalFileApi
     for stream in tap.streams.values():
         stream.selected = stream.name == stream_name
     return tap

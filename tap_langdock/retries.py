@@ -11,6 +11,7 @@ import datetime as dt
 import email.utils
 import math
 import random
+import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
@@ -59,26 +60,46 @@ def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
     return ceiling / 2 + jitter
 
 
+def pause(seconds: float, stop: threading.Event | None = None) -> bool:
+    """Wait ``seconds``, ending at once when ``stop`` is set; True when it was."""
+    if stop is None:
+        sleep(seconds)
+        return False
+    return stop.wait(seconds)
+
+
 @dataclass
 class RetryBudget:
-    """Time and attempt accounting for one window's export."""
+    """The time one window may spend waiting for retries."""
 
     seconds: float
     started: float = field(default_factory=lambda: monotonic())  # noqa: PLW0108 - late-bound for tests
-    attempts: int = 0
-    retries: int = 0
-    waited: float = 0.0
+    waits: int = 0
 
     def remaining(self) -> float:
         """Seconds left before the budget runs out."""
         return self.seconds - (monotonic() - self.started)
 
-    def wait(self, retry_after: float | None) -> float | None:
-        """Wait before the next attempt; None when the budget cannot cover the wait."""
-        self.retries += 1
-        delay = retry_after if retry_after is not None else backoff_delay(self.retries)
-        if delay > self.remaining():
-            return None
-        sleep(delay)
-        self.waited += delay
+    def next_delay(self, retry_after: float | None, attempt: int | None = None) -> float | None:
+        """The wait before the next try; None when the budget cannot cover it.
+
+        ``attempt`` counts the consecutive failures of the step being retried, so the backoff
+        grows with a step that keeps failing, not with every retry the window has had.
+        Without it, every wait of this budget counts.
+        """
+        self.waits += 1
+        delay = retry_after if retry_after is not None else backoff_delay(attempt or self.waits)
+        return None if delay > self.remaining() else delay
+
+    def wait(
+        self,
+        retry_after: float | None,
+        *,
+        attempt: int | None = None,
+        stop: threading.Event | None = None,
+    ) -> float | None:
+        """Wait before the next try (cut short by ``stop``); None when the budget is spent."""
+        delay = self.next_delay(retry_after, attempt)
+        if delay is not None:
+            pause(delay, stop)
         return delay

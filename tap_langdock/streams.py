@@ -9,7 +9,7 @@ the documented columns of the other types.
 from __future__ import annotations
 
 from tap_langdock.client import LangdockStream
-from tap_langdock.csv_records import Column, Kind
+from tap_langdock.columns import PERIOD_KEY, Column, Kind
 
 TEXT, INT, NUM, BOOL, DATE, JSON = (
     Kind.STRING,
@@ -20,8 +20,8 @@ TEXT, INT, NUM, BOOL, DATE, JSON = (
     Kind.OBJECT,
 )
 
+# The columns every export starts with (the period and the workspace).
 PERIOD = (Column("period_start", DATE), Column("period_end", DATE), Column("org_id", TEXT))
-PERIOD_KEY = ("period_start", "period_end")
 
 
 def _columns(*specs: tuple[str, Kind] | tuple[str, Kind, bool]) -> tuple[Column, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 import typing as t
 
@@ -16,6 +17,7 @@ from singer_sdk.helpers.capabilities import (
 
 from tap_langdock._compat import override
 from tap_langdock.errors import LangdockError
+from tap_langdock.run import Run
 from tap_langdock.settings import CONFIG_SCHEMA, Settings
 from tap_langdock.streams import STREAMS
 from tap_langdock.writer import BufferedMsgSpecWriter
@@ -30,8 +32,6 @@ class TapLangdock(Tap):
     name = "tap-langdock"
     package_name = "tap-langdock"
     config_jsonschema = CONFIG_SCHEMA
-    reached_langdock = False
-    """Set once any stream got an answer from Langdock in this run."""
     # Records are typed exactly once, in csv_records; msgspec encodes them without a second
     # pass (see writer.py).
     message_writer_class = BufferedMsgSpecWriter
@@ -43,6 +43,13 @@ class TapLangdock(Tap):
         PluginCapabilities.STREAM_MAPS,
         PluginCapabilities.FLATTENING,
     ]
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        # urllib3 logs every request line, query string included, at DEBUG: with
+        # LOGLEVEL=DEBUG that would print signed download URLs.
+        urllib3_log = logging.getLogger("urllib3")
+        urllib3_log.setLevel(max(urllib3_log.level, logging.INFO))
+        super().__init__(*args, **kwargs)
 
     @functools.cached_property
     def settings(self) -> Settings:
@@ -62,9 +69,14 @@ class TapLangdock(Tap):
             return [str(exc)]
         return super()._validate_config(raise_errors=raise_errors)
 
+    @functools.cached_property
+    def run(self) -> Run:
+        """What this run's streams share: settings, the request budget, what they learnt."""
+        return Run(lambda: self.settings)
+
     @override
     def discover_streams(self) -> list[LangdockStream]:
-        return [stream_class(self) for stream_class in STREAMS]
+        return [stream_class(self, run=self.run) for stream_class in STREAMS]
 
     @classmethod
     @override

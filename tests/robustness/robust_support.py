@@ -72,17 +72,21 @@ class FakeClock:
             self.slept.append(seconds)
         self._local.waited = getattr(self._local, "waited", 0.0) + seconds
 
+    def pause(self, seconds: float, stop: threading.Event | None = None) -> bool:
+        self.sleep(seconds)
+        return stop is not None and stop.is_set()
+
 
 @contextlib.contextmanager
 def fake_clock() -> t.Iterator[FakeClock]:
     """Install a fake clock in `tap_langdock.retries` for the duration of the block."""
     clock = FakeClock()
-    saved = retries.sleep, retries.monotonic
-    retries.sleep, retries.monotonic = clock.sleep, clock.monotonic
+    saved = retries.sleep, retries.monotonic, retries.pause
+    retries.sleep, retries.monotonic, retries.pause = clock.sleep, clock.monotonic, clock.pause
     try:
         yield clock
     finally:
-        retries.sleep, retries.monotonic = saved
+        retries.sleep, retries.monotonic, retries.pause = saved
 
 
 # Secrets ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     clock = FakeClock()
     monkeypatch.setattr(retries, "sleep", clock.sleep)
     monkeypatch.setattr(retries, "monotonic", clock.monotonic)
+    monkeypatch.setattr(retries, "pause", clock.pause)
     return clock
 
 

@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import logging
+import threading
 import typing as t
 from dataclasses import dataclass, field
 
@@ -31,6 +32,10 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+    def pause(self, seconds: float, stop: threading.Event | None = None) -> bool:
+        self.sleep(seconds)
+        return stop is not None and stop.is_set()
 
 
 @dataclass

@@ -17,7 +17,7 @@ from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedE
 from tap_support import run_tap, tap_config
 
 from langdock_emulator import Emulator
-from tap_langdock import client
+from tap_langdock.export.transport import ExportApi
 from tap_langdock.errors import ExportError
 from tap_langdock.prefetch import Cancelled, Prefetch, Turn
 from tap_langdock.rate_limit import RateLimiter, Stopped, shared_limiter
@@ -68,16 +68,16 @@ def test_fatal_error_in_third_window_keeps_the_first_two(
 ) -> None:
     emulator.settings.export_latency_seconds = 0.1
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    original = client.LangdockStream._request_export
+    original = ExportApi.post_export
 
-    def failing(self: t.Any, window: t.Any, stats: t.Any, **kwargs: t.Any) -> t.Any:
-        if window.start.isoformat() == DAYS[2]:
+    def failing(self: ExportApi, path: str, body: dict[str, t.Any]) -> t.Any:
+        if body["from"]["date"].startswith(DAYS[2]):
             time.sleep(0.05)  # later windows are in flight by now
             msg = "refused for the test"
             raise ExportError(msg)
-        return original(self, window, stats, **kwargs)
+        return original(self, path, body)
 
-    monkeypatch.setattr(client.LangdockStream, "_request_export", failing)
+    monkeypatch.setattr(ExportApi, "post_export", failing)
     config = tap_config(emulator, start_date=DAYS[0], end_date=DAYS[-1], max_parallel_exports=4)
     run = run_tap(config)
     assert isinstance(run.error, ExportError)
@@ -88,7 +88,7 @@ def test_fatal_error_in_third_window_keeps_the_first_two(
     assert not [fd for fd in _open_files() if str(tmp_path) in fd]
 
     # The state it left is valid: the next run continues with the third window.
-    monkeypatch.setattr(client.LangdockStream, "_request_export", original)
+    monkeypatch.setattr(ExportApi, "post_export", original)
     again = run_tap(config, state=run.state)
     assert again.error is None
     assert set(window_order(again)) == set(DAYS[1:])  # one lookback window, then the rest
@@ -143,10 +143,10 @@ def test_sdk_max_records_abort_with_prefetch(emulator: Emulator) -> None:
 
 def test_all_streams_share_one_limiter(emulator: Emulator) -> None:
     tap = TapLangdock(config=tap_config(emulator, max_requests_per_minute=7))
-    limiters = {id(stream.rate_limiter) for stream in tap.streams.values()}
+    limiters = {id(stream.run.limiter) for stream in tap.streams.values()}
     assert len(limiters) == 1
-    assert next(iter(tap.streams.values())).rate_limiter.per_minute == 7
-    assert shared_limiter(emulator.url, 7) is tap.streams["users_usage"].rate_limiter
+    assert next(iter(tap.streams.values())).run.limiter.per_minute == 7
+    assert shared_limiter(emulator.url, 7) is tap.streams["users_usage"].run.limiter
 
 
 def test_no_429_when_the_limit_is_the_apis(emulator: Emulator) -> None:

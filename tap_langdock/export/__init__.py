@@ -1,0 +1,1 @@
+"""The export path: protocol (pure), transport (HTTP), exporter (one window, retries)."""

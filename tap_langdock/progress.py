@@ -1,0 +1,162 @@
+"""What a stream tells people while it runs: a line per window, warnings once, a summary.
+
+The figures come from the exporter (`WindowStats`, one per window); this room only counts
+and words them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import typing as t
+from dataclasses import dataclass
+
+from tap_langdock.columns import EXTRA_COLUMNS
+from tap_langdock.sizes import human_size
+
+if t.TYPE_CHECKING:
+    from tap_langdock.header import HeaderPlan
+    from tap_langdock.windows import Plan, Window
+
+
+@dataclass
+class Counts:
+    """Figures that add up per window and per stream."""
+
+    rows: int = 0
+    bytes: int = 0
+    requests: int = 0
+    retries: int = 0
+    re_exports: int = 0
+
+
+@dataclass
+class WindowStats(Counts):
+    """What one window cost, for the progress line."""
+
+    record_count: int | None = None
+    seconds: float = 0.0
+    empty: bool = False
+
+
+@dataclass
+class StreamStats(Counts):
+    """Totals for the end-of-stream summary."""
+
+    windows: int = 0
+    empty: int = 0
+    lookback: int = 0
+
+    def add(self, window: WindowStats) -> None:
+        """Add one window's figures."""
+        self.windows += 1
+        self.empty += window.empty
+        for name in (field.name for field in dataclasses.fields(Counts)):
+            setattr(self, name, getattr(self, name) + getattr(window, name))
+
+
+def _retries(count: int) -> str:
+    return "retry" if count == 1 else "retries"
+
+
+class Progress:
+    """The progress lines and one-time warnings of one stream."""
+
+    def __init__(self, logger: logging.Logger, stream: str, timezone: str) -> None:
+        self.logger = logger
+        self.stream = stream
+        self.timezone = timezone
+        self._warned: set[str] = set()
+
+    def where(self, window: Window) -> str:
+        """The prefix that says which stream and window a line is about."""
+        return f"{self.stream}, window {window} ({self.timezone})"
+
+    def warn_once(self, key: str, message: str, *args: t.Any) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.logger.warning(message, *args)
+
+    def nothing_to_do(self, plan: Plan) -> None:
+        self.logger.info(
+            "%s: nothing to export: every window through %s is done",
+            self.stream,
+            plan.resumed_after,
+        )
+
+    def start(self, plan: Plan, grain: str, parallel: int, per_minute: int) -> None:
+        first, last = plan.windows[0], plan.windows[-1]
+        self.logger.info(
+            "%s: exporting %d %s window(s) %s..%s in %s%s",
+            self.stream,
+            len(plan.windows),
+            grain,
+            first.start,
+            last.end,
+            self.timezone,
+            f" ({len(plan.lookback)} again for late data)" if plan.lookback else "",
+        )
+        if parallel > 1:
+            self.logger.info(
+                "%s: up to %d exports in flight, at most %d export requests per minute",
+                self.stream,
+                parallel,
+                per_minute,
+            )
+
+    def window(self, window: Window, stats: WindowStats) -> None:
+        if stats.empty:
+            rows = "no data (HTTP 404)"
+        else:
+            expected = "?" if stats.record_count is None else str(stats.record_count)
+            rows = f"{stats.rows} rows (recordCount {expected}), {human_size(stats.bytes)}"
+        self.logger.info(
+            "%s: %s, %d request(s), %d %s, %.2f s",
+            self.where(window),
+            rows,
+            stats.requests,
+            stats.retries,
+            _retries(stats.retries),
+            stats.seconds,
+        )
+
+    def done(self, totals: StreamStats, seconds: float) -> None:
+        self.logger.info(
+            "%s: done: %d window(s) (%d empty, %d again for late data), %d rows, %s, "
+            "%d request(s), %d %s, %d re-export(s), %.1f s",
+            self.stream,
+            totals.windows,
+            totals.empty,
+            totals.lookback,
+            totals.rows,
+            human_size(totals.bytes),
+            totals.requests,
+            totals.retries,
+            _retries(totals.retries),
+            totals.re_exports,
+            seconds,
+        )
+
+    def column_drift(self, header: HeaderPlan | None) -> None:
+        """Warn once per column about columns Langdock added or left out."""
+        if header is None:
+            return
+        new = [name for name, _ in header.extra if f"extra:{name}" not in self._warned]
+        if new:
+            self._warned.update(f"extra:{name}" for name in new)
+            self.logger.warning(
+                "%s: Langdock sent column(s) this tap does not know: %s; their values are kept "
+                "as text in %s",
+                self.stream,
+                ", ".join(new),
+                EXTRA_COLUMNS,
+            )
+        gone = [name for name in header.missing if f"missing:{name}" not in self._warned]
+        if gone:
+            self._warned.update(f"missing:{name}" for name in gone)
+            self.logger.warning(
+                "%s: column(s) missing from Langdock's file, loaded as null: %s (normal when "
+                "user-level data is disabled or the workspace does not bring its own keys)",
+                self.stream,
+                ", ".join(gone),
+            )
