@@ -35,9 +35,11 @@ $(BIN)/python:
 		$(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv --quiet $(VENV); \
 	}
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
-	@echo "==> installing tap-langdock, Meltano and the test tools into $(VENV)"
+$(DEV_STAMP): pyproject.toml packages/langdock-emulator/pyproject.toml | $(BIN)/python
+	@echo "==> installing tap-langdock, the emulator, Meltano and the test tools into $(VENV)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,warehouse]'
+	@# After the tap: a tap-langdock older than the split shipped the emulator's script too.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e packages/langdock-emulator
 	@touch $@
 
 install: $(DEV_STAMP)

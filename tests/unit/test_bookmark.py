@@ -73,7 +73,7 @@ def test_states_that_cannot_continue(state: dict[str, t.Any], text: str) -> None
 def test_advance_never_moves_backwards(ends: list[dt.date], period_ends: list[str | None]) -> None:
     config = settings()
     state: dict[str, t.Any] = {}
-    for day, period_end in zip(ends, period_ends):
+    for day, period_end in zip(ends, period_ends, strict=False):
         bookmark.advance(state, Window(day, day, Grain.DAY), period_end, config)
     assert state["exported_through"] == max(ends).isoformat()
     seen = [p for p in period_ends[: len(ends)] if p is not None]

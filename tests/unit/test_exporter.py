@@ -144,7 +144,7 @@ def test_fresh_exports_have_a_limit_per_cause(
 
 def test_bad_envelopes_have_a_limit(clock: Clock) -> None:
     api = ScriptedApi([Reply(200, b"nope", None)] * 4, [])
-    with pytest.raises(ExportError, match="not JSON .still after 4 export"):
+    with pytest.raises(ExportError, match=r"not JSON .still after 4 export"):
         exporter(api)[0].export(WINDOW)
 
 

@@ -69,7 +69,8 @@ def headers_and_rows(draw: st.DrawFn) -> tuple[list[Column], list[str], list[lis
     kinds = draw(st.lists(st.sampled_from(KINDS), min_size=1, max_size=7))
     pii = draw(st.lists(st.booleans(), min_size=len(kinds), max_size=len(kinds)))
     columns = [Column("key", Kind.STRING)] + [
-        Column(f"c{i}", kind, pii=flag) for i, (kind, flag) in enumerate(zip(kinds, pii))
+        Column(f"c{i}", kind, pii=flag)
+        for i, (kind, flag) in enumerate(zip(kinds, pii, strict=True))
     ]
     names = [column.name for column in columns]
     # Some declared columns absent from the file, some unknown ones present.
@@ -114,4 +115,6 @@ def test_fast_path_agrees_with_careful_path(
 
 def _same(a: tuple[t.Any, ...], b: tuple[t.Any, ...]) -> bool:
     """Equal values of equal types (True == 1 and 1 == 1.0 would hide a wrong type)."""
-    return len(a) == len(b) and all(type(x) is type(y) and x == y for x, y in zip(a, b))
+    return len(a) == len(b) and all(
+        type(x) is type(y) and x == y for x, y in zip(a, b, strict=True)
+    )

@@ -61,7 +61,7 @@ def apply_settings_patch(settings: WorkspaceSettings, patch: object) -> None:
         setattr(settings, field.name, getattr(staged, field.name))
 
 
-def _apply_one(staged: WorkspaceSettings, key: str, value: object) -> None:
+def _apply_one(staged: WorkspaceSettings, key: str, value: object) -> None:  # noqa: C901 - one flat branch per kind of setting
     if key in _BOOL_FIELDS:
         if not isinstance(value, bool):
             raise ValueError(f"{key} must be a boolean")
