@@ -61,3 +61,11 @@ class FileRejected(Exception):
     An internal signal, not a reason to stop: the exporter asks for a fresh export and turns
     it into an `ExportError` only once the fresh exports are bad too.
     """
+
+
+class StreamsFailed(ExportError):
+    """More than one stream ended early; each failure is a line of its own."""
+
+    def __init__(self, failures: list[LangdockError]) -> None:
+        super().__init__("; ".join(str(failure) for failure in failures))
+        self.failures = failures

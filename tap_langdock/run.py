@@ -6,10 +6,14 @@ import functools
 import threading
 import typing as t
 
+from tap_langdock.errors import ExportUnavailable, StreamsFailed
 from tap_langdock.export.transport import ExportApi
 from tap_langdock.rate_limit import RateLimiter, shared_limiter
 
 if t.TYPE_CHECKING:
+    import logging
+
+    from tap_langdock.errors import LangdockError
     from tap_langdock.settings import Settings
 
 
@@ -20,11 +24,19 @@ class Run:
     configuration, and only a sync needs valid settings.
     """
 
-    def __init__(self, settings: t.Callable[[], Settings]) -> None:
+    def __init__(
+        self, settings: t.Callable[[], Settings], *, selected: t.Callable[[], int]
+    ) -> None:
         self._read_settings = settings
+        self._selected = selected
+        self._finished = 0
         self.reached = threading.Event()
         """Set once any request got an HTTP answer: from then on api_url is known to be right,
         and a failed connection is a passing fault to retry, not a wrong URL."""
+        self.stopping = threading.Event()
+        """Set on a run-wide failure: no further request is sent, by any stream or thread."""
+        self.failures: list[LangdockError] = []
+        """Streams that ended early, in order; the others went on."""
         self.export_api: type[ExportApi] = ExportApi
         """How streams reach Langdock; the benchmarks put a local file reader here."""
 
@@ -42,3 +54,39 @@ class Run:
         """
         settings = self.settings
         return shared_limiter(settings.api_url, settings.max_requests_per_minute)
+
+    def stream_ended_early(self, error: LangdockError, logger: logging.Logger) -> None:
+        """Take a stream's failure: stop the run if it is run-wide, else note it and go on.
+
+        The stream's bookmark already stands at its last complete window (STATE is written
+        per window), so nothing is lost by letting the other streams run.
+        """
+        if error.run_wide:
+            self.stopping.set()
+            raise error
+        if isinstance(error, ExportUnavailable):
+            logger.warning("%s. Skipped; its state is unchanged", error)
+            return
+        self.failures.append(error)
+        logger.error("%s (the run goes on with the other streams)", error)
+
+    def stream_finished(self, logger: logging.Logger) -> None:
+        """One more selected stream is through; after the last, fail the run if any ended early.
+
+        The run must fail at its very end, not when the stream fails, so that every other
+        stream is loaded first; and it must fail, so that schedulers see a failed run.
+        """
+        self._finished += 1
+        selected = self._selected()
+        if self._finished < selected or not self.failures:
+            return
+        logger.error(
+            "%d of %d selected stream(s) ended early; the others were loaded, and every "
+            "stream's bookmark stands at its last complete window. Run again once the cause "
+            "below is fixed:",
+            len(self.failures),
+            selected,
+        )
+        if len(self.failures) == 1:
+            raise self.failures[0]
+        raise StreamsFailed(self.failures)

@@ -16,13 +16,15 @@ from singer_sdk.helpers.capabilities import (
 )
 
 from tap_langdock._compat import override
-from tap_langdock.errors import LangdockError
+from tap_langdock.errors import LangdockError, StreamsFailed
 from tap_langdock.run import Run
 from tap_langdock.settings import CONFIG_SCHEMA, Settings
 from tap_langdock.streams import STREAMS
 from tap_langdock.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Stream
+
     from tap_langdock.client import LangdockStream
 
 
@@ -73,17 +75,32 @@ class TapLangdock(Tap):
     @functools.cached_property
     def run(self) -> Run:
         """What this run's streams share: settings, the request budget, what they learnt."""
-        return Run(lambda: self.settings)
+        return Run(lambda: self.settings, selected=self._selected_count)
+
+    def _selected_count(self) -> int:
+        # Streams sync in discovery order: the default-selected ones first (streams.STREAMS).
+        return sum(1 for stream in self.streams.values() if stream.selected)
 
     @override
     def discover_streams(self) -> list[LangdockStream]:
         return [stream_class(self, run=self.run) for stream_class in STREAMS]
+
+    @override
+    def load_streams(self) -> list[Stream]:
+        # The SDK sorts streams by name; they sync in this order, and the most-used data
+        # (the default-selected streams, first in STREAMS) must not wait behind optional ones.
+        order = {stream_class.name: i for i, stream_class in enumerate(STREAMS)}
+        return sorted(super().load_streams(), key=lambda stream: order.get(stream.name, 0))
 
     @classmethod
     @override
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         try:
             super().invoke(*args, **kwargs)
+        except StreamsFailed as exc:
+            for failure in exc.failures:
+                cls.logger.error("%s", failure)
+            sys.exit(1)
         except LangdockError as exc:
             # One line that says what and what to do; a traceback adds nothing for these.
             cls.logger.error("%s", exc)

@@ -82,6 +82,8 @@ class RequestGate:
             self._run.limiter.acquire(self._stop)
         except Stopped:
             raise Cancelled from None
+        if self._run.stopping.is_set():
+            raise Cancelled
         if self._turn is not None:
             self._turn.sent()
 
@@ -186,17 +188,21 @@ class WindowExporter:
         with gate:
             stats.requests += 1
             reply = self._api.post_export(job.path, body)
-        if isinstance(reply, Answer):
-            return reply
-        return protocol.classify_export(
-            reply.status,
-            reply.body,
-            reply.retry_after,
-            where=self._progress.where(window),
-            path=job.path,
-            base_url=self._api.url_base,
-            grouped=job.group_by is not None,
-        )
+            if isinstance(reply, Answer):
+                return reply
+            answer = protocol.classify_export(
+                reply.status,
+                reply.body,
+                reply.retry_after,
+                where=self._progress.where(window),
+                path=job.path,
+                base_url=self._api.url_base,
+                grouped=job.group_by is not None,
+            )
+            # Before the next window's turn: after a rejected key, no other request goes out.
+            if answer.outcome is Outcome.FAIL and answer.error.run_wide:
+                self._run.stopping.set()
+            return answer
 
     def _fetch(self, envelope: protocol.Envelope, stats: WindowStats) -> PreparedFile | Answer:
         stats.requests += 1
@@ -249,6 +255,7 @@ class WindowExporter:
                     f"{where}: cannot connect to {host} ({tries.unreachable} attempts): check "
                     "api_url and that this machine can reach it"
                 )
+                self._run.stopping.set()
                 raise Unreachable(msg)
         _check(stop)
         remaining = tries.budget.remaining()

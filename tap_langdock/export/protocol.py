@@ -14,7 +14,7 @@ import typing as t
 import urllib.parse
 from dataclasses import dataclass, field
 
-from tap_langdock.errors import ExportError, KeyRejected
+from tap_langdock.errors import ExportError, ExportUnavailable, KeyRejected
 from tap_langdock.settings import is_loopback
 
 if t.TYPE_CHECKING:
@@ -135,6 +135,13 @@ def _refusal(status: int, problem: str, *, where: str, path: str, grouped: bool)
 
 def _refused(problem: str, *, where: str, grouped: bool) -> Answer:
     text = problem.lower()
+    if grouped and "group" in text:
+        msg = (
+            f"{where}: Langdock does not offer this export in this workspace (HTTP 400"
+            f"{problem}): deselect the stream, or enable BYOK (bring your own keys) if the "
+            "grouping needs it"
+        )
+        return Answer(Outcome.FAIL, msg, error=ExportUnavailable)
     hint = "check the window and settings"
     if "too large" in text:
         hint = (

@@ -95,10 +95,15 @@ def test_stream_in_every_workspace_mode(emulator: Emulator, name: str, mode: str
     for setting, value in MODES[mode].items():
         setattr(emulator.settings, setting, value)
     if name == "models_usage_by_deployment" and not emulator.settings.byok:
-        # group_by=deployment exists only in BYOK workspaces: Langdock's 400 is passed on.
+        # group_by=deployment exists only in BYOK workspaces: the stream is skipped, once,
+        # with Langdock's reason and what to do; nothing is emitted and no state is written.
         run = run_tap(tap_config(emulator, end_date="2025-03-01"), streams=[name])
-        assert "Langdock refused the export (HTTP 400" in str(run.error)
-        assert "deployment" in str(run.error)
+        assert run.error is None
+        assert run.log.count("Langdock does not offer this export in this workspace") == 1
+        assert "only available for BYOK workspaces" in run.log
+        assert "deselect the stream, or enable BYOK" in run.log
+        assert not run.records.get(name)
+        assert not (run.state or {}).get("bookmarks", {}).get(name)
         return
     records = sync_and_compare(emulator, name)
     stream = BY_NAME[name]

@@ -15,6 +15,7 @@ from secret_scan import TEST_API_KEY, scan_for_secrets
 from tap_support import tap_config
 
 from langdock_emulator import Emulator, Fault
+from tap_langdock.streams import STREAMS
 
 TAP = [sys.executable, "-m", "tap_langdock"]
 
@@ -91,7 +92,8 @@ def test_rejected_key_is_one_line_without_traceback(
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     last = error_lines(result.stderr)[-1]
-    assert "agents_usage, window 2025-03-01 (UTC): Langdock rejected the API key" in last
+    # Streams sync default-selected first, in a documented order: projects_usage leads.
+    assert "projects_usage, window 2025-03-01 (UTC): Langdock rejected the API key" in last
     assert "USAGE_EXPORT_API scope" in last
 
 
@@ -129,3 +131,92 @@ def test_about_and_discover_work_without_config() -> None:
     streams = {s["tap_stream_id"] for s in json.loads(discover.stdout)["streams"]}
     assert "projects_usage" in streams
     assert len(streams) == 11
+
+
+def test_test_flag_syncs_one_record_per_stream(tmp_path: pathlib.Path, emulator: Emulator) -> None:
+    """`--test` (the `test` capability in --about): one record of each stream, then stop."""
+    config = {
+        "api_key": TEST_API_KEY,
+        "api_url": emulator.url,
+        "start_date": "2025-03-01",
+        "end_date": "2025-03-05",
+        "max_parallel_exports": 1,
+    }
+    result = run_cli(tmp_path, config, "--test")
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [json.loads(line) for line in result.stdout.splitlines() if '"RECORD"' in line]
+    streams = [record["stream"] for record in records]
+    assert sorted(streams) == sorted(set(streams))
+    assert "projects_usage" in streams
+    # One window each (two where the first had no data), then the next stream: not all five.
+    assert max(request.from_date[:10] for request in emulator.export_requests) <= "2025-03-02"
+
+
+def _select_all(tmp_path: pathlib.Path, config: dict[str, t.Any]) -> pathlib.Path:
+    """A catalog with every stream selected, as `meltano select tap-langdock "*.*"` gives."""
+    discovered = run_cli(tmp_path, config, "--discover")
+    assert discovered.returncode == 0, discovered.stderr[-2000:]
+    catalog = json.loads(discovered.stdout)
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if not entry["breadcrumb"]:
+                entry["metadata"]["selected"] = True
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalog))
+    return path
+
+
+def _bookmarks(stdout: str) -> dict[str, t.Any]:
+    states = [json.loads(line) for line in stdout.splitlines() if '"STATE"' in line]
+    return t.cast("dict[str, t.Any]", states[-1]["value"]["bookmarks"]) if states else {}
+
+
+def test_everything_selected_in_a_workspace_without_byok(
+    tmp_path: pathlib.Path, emulator: Emulator
+) -> None:
+    config = tap_config(emulator, start_date="2025-03-01", end_date="2025-03-02")
+    catalog = _select_all(tmp_path, config)
+    result = run_cli(tmp_path, config, "--catalog", str(catalog))
+    assert result.returncode == 0, result.stderr[-3000:]
+    warnings = [line for line in result.stderr.splitlines() if "does not offer this export" in line]
+    assert len(warnings) == 1
+    assert "models_usage_by_deployment" in warnings[0]
+    assert "deselect the stream, or enable BYOK" in warnings[0]
+    loaded = {
+        json.loads(line)["stream"] for line in result.stdout.splitlines() if '"RECORD"' in line
+    }
+    assert loaded == {s.name for s in STREAMS} - {"models_usage_by_deployment"}
+    bookmarks = _bookmarks(result.stdout)
+    assert "models_usage_by_deployment" not in bookmarks or not bookmarks[
+        "models_usage_by_deployment"
+    ].get("exported_through")
+
+
+def test_one_failing_stream_costs_the_others_nothing(
+    tmp_path: pathlib.Path, emulator: Emulator
+) -> None:
+    emulator.add_fault(Fault("csv_missing_key_column", export_type="users", count=10_000))
+    config = tap_config(emulator, start_date="2025-03-01", end_date="2025-03-03")
+    result = run_cli(tmp_path, config)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = error_lines(result.stderr)
+    assert "1 of 5 selected stream(s) ended early" in errors[-2]
+    assert "users_usage, window 2025-03-01 (UTC): the header lacks key column(s)" in errors[-1]
+    assert "(still after 3 export(s)). No row of this window was emitted" in errors[-1]
+    bookmarks = _bookmarks(result.stdout)
+    for name in ("projects_usage", "agents_usage", "api_keys_usage", "models_usage"):
+        assert bookmarks[name]["exported_through"] == "2025-03-03", name
+    assert not bookmarks.get("users_usage", {}).get("exported_through")
+
+
+def test_rejected_key_stops_the_run_after_one_request(
+    tmp_path: pathlib.Path, emulator: Emulator
+) -> None:
+    config = tap_config(emulator, start_date="2025-03-01", end_date="2025-03-20")
+    config["api_key"] = "not-the-key"
+    result = run_cli(tmp_path, {**config, "max_parallel_exports": 4})
+    assert result.returncode == 1
+    assert len(emulator.export_requests) == 1
+    assert "Langdock rejected the API key (HTTP 401" in error_lines(result.stderr)[-1]
+    assert "ended early" not in result.stderr

@@ -55,6 +55,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", 0))
         body = json.loads(self.rfile.read(length))
         Handler.bodies.append(body)
+        self._export(body)
+
+    def _export(self, body: dict[str, t.Any]) -> None:
         if self.headers.get("Authorization") != f"Bearer {TEST_API_KEY}":
             self._send(401, b'{"error":"Unauthorized","message":"nope"}')
             return
@@ -117,3 +120,43 @@ def test_tolerates_what_the_docs_leave_open(other_server: str) -> None:
         {"date": f"2025-05-0{d}T00:00:00.000", "timezone": "Europe/Berlin"} for d in (1, 2, 3)
     ]
     assert "no data (HTTP 404)" in run.log
+
+
+class NoByokHandler(Handler):
+    """Another workspace without BYOK: its own wording for the grouping it cannot offer."""
+
+    def _export(self, body: dict[str, t.Any]) -> None:
+        if self.path.endswith("/export/models") and body.get("group_by") == "deployment":
+            problem = {"error": "Bad Request", "message": "group_by=deployment requires BYOK"}
+            self._send(400, json.dumps(problem).encode())
+            return
+        if not self.path.endswith("/export/projects"):
+            self._send(404, b'{"message":"No usage data found for the selected period"}')
+            return
+        super()._export(body)
+
+
+def test_everything_selected_without_byok_on_another_server() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NoByokHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Handler.bodies.clear()
+    try:
+        from tap_langdock.streams import STREAMS
+
+        config = {
+            "api_key": TEST_API_KEY,
+            "api_url": f"http://127.0.0.1:{server.server_address[1]}/api/public",
+            "start_date": "2025-05-01",
+            "end_date": "2025-05-03",
+        }
+        run = run_tap(config, streams=[s.name for s in STREAMS])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.error is None, run.error
+    assert run.log.count("Langdock does not offer this export in this workspace") == 1
+    assert "group_by=deployment requires BYOK" in run.log
+    assert len(run.records["projects_usage"]) == 3
+    assert run.bookmark("projects_usage")["exported_through"] == "2025-05-03"
+    assert run.bookmark("users_usage")["exported_through"] == "2025-05-03"

@@ -17,8 +17,8 @@ from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedE
 from tap_support import run_tap, tap_config
 
 from langdock_emulator import Emulator
-from tap_langdock.export.transport import ExportApi
 from tap_langdock.errors import ExportError
+from tap_langdock.export.transport import ExportApi
 from tap_langdock.prefetch import Cancelled, Prefetch, Turn
 from tap_langdock.rate_limit import RateLimiter, Stopped, shared_limiter
 from tap_langdock.tap import TapLangdock

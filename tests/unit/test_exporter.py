@@ -92,7 +92,7 @@ def exporter(api: ScriptedApi, **config: t.Any) -> tuple[WindowExporter, Run]:
     settings = Settings.from_config(
         {"api_key": "k", "start_date": "2026-03-01", "max_retry_seconds": 100, **config}
     )
-    run = Run(lambda: settings)
+    run = Run(lambda: settings, selected=lambda: 1)
     progress = Progress(logging.getLogger("test-exporter"), "projects_usage", "UTC")
     return WindowExporter(t.cast("t.Any", api), run, JOB, progress), run
 
