@@ -28,6 +28,9 @@ if t.TYPE_CHECKING:
     from tap_langdock.client import LangdockStream
 
 
+_SYNC_ORDER = {vars(stream_class)["name"]: i for i, stream_class in enumerate(STREAMS)}
+
+
 class TapLangdock(Tap):
     """Langdock usage per project, user, agent, API key, model and workflow, incrementally."""
 
@@ -85,12 +88,14 @@ class TapLangdock(Tap):
     def discover_streams(self) -> list[LangdockStream]:
         return [stream_class(self, run=self.run) for stream_class in STREAMS]
 
+    @property
     @override
-    def load_streams(self) -> list[Stream]:
-        # The SDK sorts streams by name; they sync in this order, and the most-used data
-        # (the default-selected streams, first in STREAMS) must not wait behind optional ones.
-        order = {stream_class.name: i for i, stream_class in enumerate(STREAMS)}
-        return sorted(super().load_streams(), key=lambda stream: order.get(stream.name, 0))
+    def streams(self) -> dict[str, Stream]:
+        # The SDK sorts streams by name, and sync_all() syncs them in this mapping's order:
+        # the most-used data (the default selection, first in STREAMS) must not wait behind
+        # optional streams.
+        streams = super().streams
+        return dict(sorted(streams.items(), key=lambda item: _SYNC_ORDER.get(item[0], 0)))
 
     @classmethod
     @override
