@@ -4,46 +4,16 @@ settings, no secrets in any output even at DEBUG."""
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
-import sys
 import typing as t
 
 import pytest
-from secret_scan import TEST_API_KEY, scan_for_secrets
-from tap_support import tap_config
 
 from langdock_emulator import Emulator, Fault
-
-TAP = [sys.executable, "-m", "tap_langdock"]
-
-
-def run_cli(
-    tmp_path: pathlib.Path,
-    config: dict[str, t.Any],
-    *args: str,
-    state: dict[str, t.Any] | None = None,
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(config))
-    command = [*TAP, "--config", str(config_file), *args]
-    if state is not None:
-        state_file = tmp_path / "state.json"
-        state_file.write_text(json.dumps(state))
-        command += ["--state", str(state_file)]
-    result = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    scan_for_secrets(result.stdout, "CLI stdout")
-    scan_for_secrets(result.stderr, "CLI stderr")
-    return result
+from tests.support.contract import CONTRACT_SETTINGS
+from tests.support.secrets import TEST_API_KEY
+from tests.support.tap_runner import TAP_CLI, run_cli, tap_config
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -110,21 +80,16 @@ def test_debug_logging_leaks_nothing(tmp_path: pathlib.Path, emulator: Emulator)
 
 def test_about_and_discover_work_without_config() -> None:
     about = subprocess.run(
-        [*TAP, "--about", "--format=json"], capture_output=True, text=True, check=True, timeout=60
+        [*TAP_CLI, "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     settings = set(json.loads(about.stdout)["settings"]["properties"])
-    assert {
-        "api_key",
-        "api_url",
-        "start_date",
-        "end_date",
-        "timezone",
-        "window",
-        "lookback_windows",
-        "pii",
-    } <= settings
+    assert set(CONTRACT_SETTINGS) <= settings
     discover = subprocess.run(
-        [*TAP, "--discover"], capture_output=True, text=True, check=True, timeout=60
+        [*TAP_CLI, "--discover"], capture_output=True, text=True, check=True, timeout=60
     )
     streams = {s["tap_stream_id"] for s in json.loads(discover.stdout)["streams"]}
     assert "projects_usage" in streams

@@ -15,8 +15,9 @@ import threading
 import typing as t
 
 import pytest
-from secret_scan import TEST_API_KEY
-from tap_support import run_tap
+
+from tests.support.secrets import TEST_API_KEY
+from tests.support.tap_runner import run_tap
 
 ROWS = {
     "2025-05-01": "period_start,period_end,org_id,project_id,project_name,messages\n"
