@@ -18,7 +18,7 @@ from pathlib import Path
 
 from langdock_emulator import Emulator
 from tests.support.contract import DEFAULT_STREAMS as DEFAULT_STREAM_NAMES
-from tests.support.contract import KEYS
+from tests.support.contract import KEYS, STREAMS_BY_NAME
 from tests.support.secrets import scan_for_secrets
 
 REPO = Path(__file__).resolve().parents[2]
@@ -248,6 +248,5 @@ def check_second_run_exports(loads: Loads) -> None:
     for export_type, day in loads.second_run_exports:
         by_type.setdefault(export_type, []).append(day)
     assert by_type == {
-        export_type: [END_DATE, SECOND_END_DATE]
-        for export_type in ("projects", "users", "agents", "api-keys", "models")
+        STREAMS_BY_NAME[name].export_type: [END_DATE, SECOND_END_DATE] for name in DEFAULT_STREAMS
     }

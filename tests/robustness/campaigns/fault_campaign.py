@@ -149,6 +149,34 @@ class CampaignResult:
         return "\n".join(lines)
 
 
+def _config(
+    emu: Emulator, start_date: str, end_date: str, parallel: int | None
+) -> dict[str, t.Any]:
+    config = tap_config(
+        emu,
+        start_date=start_date,
+        end_date=end_date,
+        request_timeout=1,
+        lookback_windows=1,
+    )
+    # The emulator has no rate limit here; the tap's own limiter (450 export requests a
+    # minute, in real time) would only stretch a 1,000-fault campaign over minutes.
+    config["max_requests_per_minute"] = 100_000
+    if parallel is not None:
+        config["max_parallel_exports"] = parallel
+    return config
+
+
+def _inject_faults(emu: Emulator, rate: float, seed: int) -> None:
+    # One of each kind up front, so even a short campaign meets every kind; queued
+    # faults go to the first requests they fit, before the random ones.
+    for fault in GUARANTEED:
+        emu.add_fault(fault)
+    emu.set_random_faults(
+        rate, seed=seed, kinds=[*EXPORT_KINDS, *DOWNLOAD_KINDS], slow_delay=SLOW_DELAY
+    )
+
+
 def _compare_in_duckdb(
     path: pathlib.Path, clean: TapRun, faulty: TapRun, streams: t.Sequence[str]
 ) -> tuple[dict[str, int], dict[str, int]]:
@@ -183,18 +211,7 @@ def run_campaign(
     """Run the clean and the faulty backfill and compare them."""
     start_date, end_date = days(start, days_count)
     with Emulator(api_key=TEST_API_KEY, seed=7) as emu, fake_clock():
-        config = tap_config(
-            emu,
-            start_date=start_date,
-            end_date=end_date,
-            request_timeout=1,
-            lookback_windows=1,
-        )
-        # The emulator has no rate limit here; the tap's own limiter (450 export requests a
-        # minute, in real time) would only stretch a 1,000-fault campaign over minutes.
-        config["max_requests_per_minute"] = 100_000
-        if parallel is not None:
-            config["max_parallel_exports"] = parallel
+        config = _config(emu, start_date, end_date, parallel)
         began = time.monotonic()
         clean = run_tap(config, streams=streams)
         clean_seconds = time.monotonic() - began
@@ -203,13 +220,7 @@ def run_campaign(
             raise RuntimeError(msg)
         rescan(emu, clean, where="clean run")
         emu.reset()
-        # One of each kind up front, so even a short campaign meets every kind; queued
-        # faults go to the first requests they fit, before the random ones.
-        for fault in GUARANTEED:
-            emu.add_fault(fault)
-        emu.set_random_faults(
-            rate, seed=seed, kinds=[*EXPORT_KINDS, *DOWNLOAD_KINDS], slow_delay=SLOW_DELAY
-        )
+        _inject_faults(emu, rate, seed)
         began = time.monotonic()
         faulty = run_tap(config, streams=streams)
         faulty_seconds = time.monotonic() - began
