@@ -53,7 +53,8 @@ def _plain_tap(stream_name: str, path: str) -> t.Any:
     from tap_langdock.columns import Kind, schema_for
     from tap_langdock.streams import STREAMS
 
-    declared = next(cls for cls in STREAMS if cls.name == stream_name)
+    # The SDK declares `name` as an instance attribute; every stream class sets it.
+    declared = next(cls for cls in STREAMS if cls.name == stream_name)  # type: ignore[misc]
     casts: dict[Kind, t.Callable[[str], t.Any]] = {
         Kind.STRING: str,
         Kind.INTEGER: int,

@@ -1,22 +1,28 @@
-"""Suite-wide rule: secrets never appear in anything a test captured.
+"""Suite-wide rule: secrets never appear in anything a test captured; the shared fixtures.
 
 After each test (at teardown, whose report carries the output of setup, call and teardown)
 its captured stdout, stderr and log output are scanned; tap runs made in-process or in a
-subprocess scan their own output with `secret_scan.scan_for_secrets`.
+subprocess scan their own output with `tests.support.secrets.scan_for_secrets`.
 """
 
 from __future__ import annotations
 
 import typing as t
 
+import pluggy
 import pytest
-from secret_scan import FINDINGS, SCANS, find_secrets
+
+from langdock_emulator import Emulator
+from tests.support.clock import FakeClock, fake_clock
+from tests.support.secrets import FINDINGS, SCANS, TEST_API_KEY, find_secrets, rescan
 
 TESTS = [0]
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> t.Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> t.Generator[None, pluggy.Result[pytest.TestReport], None]:
     outcome = yield
     report = outcome.get_result()
     if report.when != "teardown":
@@ -37,3 +43,19 @@ def pytest_terminal_summary(terminalreporter: t.Any) -> None:
         f"secret scan: {len(FINDINGS)} finding(s) in {SCANS[0]} scanned outputs of "
         f"{TESTS[0]} tests (captured output, records, state, errors)"
     )
+
+
+@pytest.fixture
+def clock() -> t.Iterator[FakeClock]:
+    """The fake retry clock, installed in `tap_langdock.retries` for the test."""
+    with fake_clock() as installed:
+        yield installed
+
+
+@pytest.fixture
+def emulator() -> t.Iterator[Emulator]:
+    """A fresh emulator (seed 7) accepting the suite's test key, checked at teardown."""
+    with Emulator(api_key=TEST_API_KEY, seed=7) as emu:
+        yield emu
+        rescan(emu, where="emulator teardown")
+        assert emu.storage_saw_authorization == 0, "the API key reached the storage host"

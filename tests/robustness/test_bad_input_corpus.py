@@ -25,18 +25,12 @@ import time
 import typing as t
 
 import pytest
-from robust_support import (
-    TEST_API_KEY,
-    CliRun,
-    Emulator,
-    keyed,
-    only_streams_catalog,
-    register_signatures,
-    run_cli,
-    scan_for_secrets,
-)
 
-from langdock_emulator import Fault
+from langdock_emulator import Emulator, Fault
+from tests.support.contract import CONTRACT_SETTINGS
+from tests.support.records import keyed
+from tests.support.secrets import TEST_API_KEY, register_signatures, scan_for_secrets
+from tests.support.tap_runner import CliRun, only_streams_catalog, run_cli
 
 ERROR, TOLERATED = "error", "tolerated"
 STREAM = "projects_usage"
@@ -564,18 +558,7 @@ def test_corpus_size_and_coverage() -> None:
         "csv_huge_cell",
     } <= kinds
     settings = {name for case in CASES for name in case.settings}
-    assert {
-        "api_key",
-        "api_url",
-        "start_date",
-        "end_date",
-        "timezone",
-        "window",
-        "lookback_windows",
-        "pii",
-        "request_timeout",
-        "max_retry_seconds",
-    } <= settings
+    assert set(CONTRACT_SETTINGS) <= settings
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,12 @@ import datetime as dt
 import re
 
 import pytest
-from robust_support import FakeClock, keyed, run_tap, tap_config, window_done
 
 from langdock_emulator import Emulator, Fault
 from tap_langdock.errors import ExportError
+from tests.support.clock import FakeClock
+from tests.support.records import keyed
+from tests.support.tap_runner import run_tap, tap_config, window_done
 
 STREAM = "projects_usage"
 _FAILED = re.compile(
@@ -136,7 +138,8 @@ def test_retry_after_longer_than_the_budget_stops_at_once(
     """Waiting 600 s when only 60 s are allowed would be pointless: stop and say so."""
     emulator.add_fault(Fault("rate_limit", retry_after="600", count=5))
     run = run_tap(
-        tap_config(emulator, end_date="2026-03-01", max_retry_seconds=60), streams=[STREAM]
+        tap_config(emulator, start_date="2026-03-01", end_date="2026-03-01", max_retry_seconds=60),
+        streams=[STREAM],
     )
     assert isinstance(run.error, ExportError)
     assert str(run.error).startswith(
@@ -181,7 +184,9 @@ def test_resets_on_a_later_streams_first_window_are_retried(
 ) -> None:
     # Sequential, so the three resets meet the same window (in parallel they may spread over
     # several windows and the bug shows only sometimes).
-    config = tap_config(emulator, end_date="2026-03-02", max_parallel_exports=1)
+    config = tap_config(
+        emulator, start_date="2026-03-01", end_date="2026-03-02", max_parallel_exports=1
+    )
     clean = run_tap(config, streams=["projects_usage", "users_usage"])
     emulator.reset()
     _first_window_resets(emulator, "users")

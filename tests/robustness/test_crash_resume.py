@@ -17,20 +17,14 @@ import time
 import typing as t
 
 import pytest
-from crash_resume import MELTANO, run_trials
-from robust_support import (
-    DEFAULT_STREAMS,
-    TAP_CLI,
-    TEST_API_KEY,
-    Emulator,
-    keyed,
-    parse_messages,
-    register_signatures,
-    scan_for_secrets,
-    write_json,
-)
 
-from langdock_emulator import Fault
+from langdock_emulator import Emulator, Fault
+from tests.robustness.campaigns.crash_resume import run_trials
+from tests.support.contract import DEFAULT_STREAMS
+from tests.support.meltano_project import MELTANO
+from tests.support.records import keyed
+from tests.support.secrets import TEST_API_KEY, register_signatures, scan_for_secrets
+from tests.support.tap_runner import TAP_CLI, parse_messages, write_json
 
 START, END = "2026-06-01", "2026-06-20"
 

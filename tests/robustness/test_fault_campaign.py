@@ -9,8 +9,8 @@ from __future__ import annotations
 import pathlib
 import time
 
-from fault_campaign import run_campaign
-from robust_support import DEFAULT_STREAMS
+from tests.robustness.campaigns.fault_campaign import run_campaign
+from tests.support.contract import DEFAULT_STREAMS
 
 REQUIRED_KINDS = {
     "rate_limit",

@@ -3,7 +3,7 @@
 Every run here is the real command line with ``TAP_LANGDOCK_LOGLEVEL=DEBUG`` (and the SDK's
 ``LOGLEVEL=DEBUG``); its stdout (records, state) and stderr (logs, errors) are scanned for the
 API key, ``Bearer`` values, signed-URL query strings, and the exact signature values the
-emulator issued during the run (registered with secret_scan.register_secret).
+emulator issued during the run (registered with tests.support.secrets.register_secret).
 
 Also checked here: the suite-wide hook in tests/conftest.py, run on a small suite of its own.
 """
@@ -20,22 +20,18 @@ import time
 import typing as t
 
 import pytest
-from robust_support import (
-    ROOT,
-    TAP_CLI,
+
+from langdock_emulator import Emulator, Fault
+from tests.support.secrets import (
     TEST_API_KEY,
-    CliRun,
-    Emulator,
-    only_streams_catalog,
+    find_secrets,
+    register_secret,
     register_signatures,
-    run_cli,
     scan_for_secrets,
-    write_json,
 )
-from secret_scan import find_secrets, register_secret
+from tests.support.tap_runner import TAP_CLI, CliRun, only_streams_catalog, run_cli, write_json
 
-from langdock_emulator import Fault
-
+TESTS = pathlib.Path(__file__).resolve().parents[1]
 DEBUG = {"TAP_LANGDOCK_LOGLEVEL": "DEBUG", "LOGLEVEL": "DEBUG"}
 
 
@@ -221,7 +217,7 @@ def test_registered_signature_values_are_found_without_their_prefix() -> None:
 
 _INNER_TESTS = """
 import pytest
-from secret_scan import TEST_API_KEY
+from tests.support.secrets import TEST_API_KEY
 
 
 @pytest.fixture
@@ -257,17 +253,23 @@ def test_leaks_in_teardown(noisy_teardown):
 
 
 def _inner_suite(tmp_path: pathlib.Path) -> subprocess.CompletedProcess[str]:
+    # A `tests` package of its own (the real conftest.py and support/), found before the
+    # repository's because pytest puts ``suite`` first on the path; run from suite/tests so
+    # the summary names the tests relative to it, as the assertions expect.
     suite = tmp_path / "inner"
-    suite.mkdir()
-    shutil.copy(ROOT / "tests" / "conftest.py", suite / "conftest.py")
-    shutil.copy(ROOT / "tests" / "secret_scan.py", suite / "secret_scan.py")
-    (suite / "test_inner.py").write_text(_INNER_TESTS)
+    package = suite / "tests"
+    shutil.copytree(
+        TESTS / "support", package / "support", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(TESTS / "__init__.py", package / "__init__.py")
+    shutil.copy(TESTS / "conftest.py", package / "conftest.py")
+    (package / "test_inner.py").write_text(_INNER_TESTS)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", str(suite)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", str(package)],
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=suite,
+        cwd=package,
         check=False,
     )
 

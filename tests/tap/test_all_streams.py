@@ -11,14 +11,14 @@ import json
 import typing as t
 
 import pytest
-from tap_support import run_tap, tap_config
 
 from langdock_emulator import Emulator
 from tap_langdock.csv_records import EXTRA_COLUMNS, Kind
 from tap_langdock.streams import STREAMS
+from tests.support.contract import DEFAULT_STREAMS, STREAM_NAMES, STREAMS_BY_NAME
+from tests.support.tap_runner import run_tap, tap_config
 
-BY_NAME = {stream.name: stream for stream in STREAMS}
-DEFAULT_STREAMS = [s.name for s in STREAMS if s.selected_by_default]
+BY_NAME = STREAMS_BY_NAME
 MODES = {
     "default": {},
     "privacy": {"privacy": True},
@@ -34,7 +34,7 @@ PII_COLUMNS = {
 
 
 def test_stream_set_and_defaults() -> None:
-    assert DEFAULT_STREAMS == [
+    assert list(DEFAULT_STREAMS) == [
         "projects_usage",
         "users_usage",
         "agents_usage",
@@ -90,7 +90,7 @@ def sync_and_compare(emu: Emulator, name: str, **config: t.Any) -> list[dict[str
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-@pytest.mark.parametrize("name", [s.name for s in STREAMS])
+@pytest.mark.parametrize("name", STREAM_NAMES)
 def test_stream_in_every_workspace_mode(emulator: Emulator, name: str, mode: str) -> None:
     for setting, value in MODES[mode].items():
         setattr(emulator.settings, setting, value)
@@ -173,7 +173,7 @@ def test_group_by_is_validated_locally() -> None:
 
     with pytest.raises(TypeError, match="does not accept group_by='source' for users"):
 
-        class UsersBySource(BY_NAME["users_usage"]):  # type: ignore[misc,valid-type]
+        class UsersBySource(BY_NAME["users_usage"]):  # type: ignore[misc,valid-type,name-defined]
             name = "users_by_source"
             group_by = "source"
 

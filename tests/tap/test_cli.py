@@ -4,47 +4,16 @@ settings, no secrets in any output even at DEBUG."""
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
-import sys
 import typing as t
 
 import pytest
-from secret_scan import TEST_API_KEY, scan_for_secrets
-from tap_support import tap_config
 
 from langdock_emulator import Emulator, Fault
-from tap_langdock.streams import STREAMS
-
-TAP = [sys.executable, "-m", "tap_langdock"]
-
-
-def run_cli(
-    tmp_path: pathlib.Path,
-    config: dict[str, t.Any],
-    *args: str,
-    state: dict[str, t.Any] | None = None,
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(config))
-    command = [*TAP, "--config", str(config_file), *args]
-    if state is not None:
-        state_file = tmp_path / "state.json"
-        state_file.write_text(json.dumps(state))
-        command += ["--state", str(state_file)]
-    result = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    scan_for_secrets(result.stdout, "CLI stdout")
-    scan_for_secrets(result.stderr, "CLI stderr")
-    return result
+from tests.support.contract import CONTRACT_SETTINGS, STREAM_NAMES
+from tests.support.secrets import TEST_API_KEY
+from tests.support.tap_runner import TAP_CLI, run_cli, tap_config
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -112,21 +81,16 @@ def test_debug_logging_leaks_nothing(tmp_path: pathlib.Path, emulator: Emulator)
 
 def test_about_and_discover_work_without_config() -> None:
     about = subprocess.run(
-        [*TAP, "--about", "--format=json"], capture_output=True, text=True, check=True, timeout=60
+        [*TAP_CLI, "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     settings = set(json.loads(about.stdout)["settings"]["properties"])
-    assert {
-        "api_key",
-        "api_url",
-        "start_date",
-        "end_date",
-        "timezone",
-        "window",
-        "lookback_windows",
-        "pii",
-    } <= settings
+    assert set(CONTRACT_SETTINGS) <= settings
     discover = subprocess.run(
-        [*TAP, "--discover"], capture_output=True, text=True, check=True, timeout=60
+        [*TAP_CLI, "--discover"], capture_output=True, text=True, check=True, timeout=60
     )
     streams = {s["tap_stream_id"] for s in json.loads(discover.stdout)["streams"]}
     assert "projects_usage" in streams
@@ -142,21 +106,23 @@ def test_test_flag_syncs_one_record_per_stream(tmp_path: pathlib.Path, emulator:
         "end_date": "2025-03-05",
         "max_parallel_exports": 1,
     }
-    result = run_cli(tmp_path, config, "--test")
+    result = run_cli(tmp_path, config, args=("--test",))
     assert result.returncode == 0, result.stderr[-2000:]
     records = [json.loads(line) for line in result.stdout.splitlines() if '"RECORD"' in line]
     streams = [record["stream"] for record in records]
     assert sorted(streams) == sorted(set(streams))
     assert "projects_usage" in streams
     # One window each (two where the first had no data), then the next stream: not all five.
-    assert max(request.from_date[:10] for request in emulator.export_requests) <= "2025-03-02"
+    assert (
+        max((request.from_date or "")[:10] for request in emulator.export_requests) <= "2025-03-02"
+    )
 
 
 def _select_all(tmp_path: pathlib.Path, config: dict[str, t.Any]) -> pathlib.Path:
     """A catalog with every stream selected, as `meltano select tap-langdock "*.*"` gives."""
-    discovered = run_cli(tmp_path, config, "--discover")
+    discovered = run_cli(tmp_path, config, args=("--discover",))
     assert discovered.returncode == 0, discovered.stderr[-2000:]
-    catalog = json.loads(discovered.stdout)
+    catalog = json.loads(discovered.stdout or "{}")
     for stream in catalog["streams"]:
         for entry in stream["metadata"]:
             if not entry["breadcrumb"]:
@@ -176,7 +142,7 @@ def test_everything_selected_in_a_workspace_without_byok(
 ) -> None:
     config = tap_config(emulator, start_date="2025-03-01", end_date="2025-03-02")
     catalog = _select_all(tmp_path, config)
-    result = run_cli(tmp_path, config, "--catalog", str(catalog))
+    result = run_cli(tmp_path, config, catalog=catalog)
     assert result.returncode == 0, result.stderr[-3000:]
     warnings = [line for line in result.stderr.splitlines() if "does not offer this export" in line]
     assert len(warnings) == 1
@@ -185,7 +151,7 @@ def test_everything_selected_in_a_workspace_without_byok(
     loaded = {
         json.loads(line)["stream"] for line in result.stdout.splitlines() if '"RECORD"' in line
     }
-    assert loaded == {s.name for s in STREAMS} - {"models_usage_by_deployment"}
+    assert loaded == set(STREAM_NAMES) - {"models_usage_by_deployment"}
     bookmarks = _bookmarks(result.stdout)
     assert "models_usage_by_deployment" not in bookmarks or not bookmarks[
         "models_usage_by_deployment"

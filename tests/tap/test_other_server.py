@@ -15,8 +15,10 @@ import threading
 import typing as t
 
 import pytest
-from secret_scan import TEST_API_KEY
-from tap_support import run_tap
+
+from tests.support.contract import STREAM_NAMES
+from tests.support.secrets import TEST_API_KEY
+from tests.support.tap_runner import run_tap
 
 ROWS = {
     "2025-05-01": "period_start,period_end,org_id,project_id,project_name,messages\n"
@@ -142,15 +144,13 @@ def test_everything_selected_without_byok_on_another_server() -> None:
     thread.start()
     Handler.bodies.clear()
     try:
-        from tap_langdock.streams import STREAMS
-
         config = {
             "api_key": TEST_API_KEY,
             "api_url": f"http://127.0.0.1:{server.server_address[1]}/api/public",
             "start_date": "2025-05-01",
             "end_date": "2025-05-03",
         }
-        run = run_tap(config, streams=[s.name for s in STREAMS])
+        run = run_tap(config, streams=list(STREAM_NAMES))
     finally:
         server.shutdown()
         server.server_close()

@@ -1,6 +1,6 @@
 """Pipelined exports: windows exported ahead on threads, emitted and checkpointed in order.
 
-Also the pieces on their own: the shared rate limiter (fake clock) and the ordered prefetch.
+The pieces on their own are tested in tests/unit/test_rate_limit.py and test_prefetch.py.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import typing as t
 
 import pytest
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
-from tap_support import run_tap, tap_config
 
 from langdock_emulator import Emulator
+from tap_langdock.client import LangdockStream
 from tap_langdock.errors import ExportError
 from tap_langdock.export.transport import ExportApi
-from tap_langdock.prefetch import Cancelled, Prefetch, Turn
-from tap_langdock.rate_limit import RateLimiter, Stopped, shared_limiter
+from tap_langdock.rate_limit import shared_limiter
 from tap_langdock.tap import TapLangdock
+from tests.support.tap_runner import run_tap, tap_config
 
 DAYS = [f"2025-03-{d:02d}" for d in range(1, 9)]
 
@@ -59,7 +59,7 @@ def test_parallel_run_equals_sequential_run_and_is_faster(emulator: Emulator) ->
 def test_fast_api_sees_requests_in_window_order(emulator: Emulator) -> None:
     run = run_tap(tap_config(emulator, start_date=DAYS[0], end_date=DAYS[-1]))
     assert run.error is None
-    assert [r.from_date[:10] for r in emulator.export_requests] == DAYS
+    assert [(r.from_date or "")[:10] for r in emulator.export_requests] == DAYS
     assert all(r.authorized for r in emulator.export_requests)
 
 
@@ -143,10 +143,11 @@ def test_sdk_max_records_abort_with_prefetch(emulator: Emulator) -> None:
 
 def test_all_streams_share_one_limiter(emulator: Emulator) -> None:
     tap = TapLangdock(config=tap_config(emulator, max_requests_per_minute=7))
-    limiters = {id(stream.run.limiter) for stream in tap.streams.values()}
+    streams = t.cast("dict[str, LangdockStream]", tap.streams)
+    limiters = {id(stream.run.limiter) for stream in streams.values()}
     assert len(limiters) == 1
-    assert next(iter(tap.streams.values())).run.limiter.per_minute == 7
-    assert shared_limiter(emulator.url, 7) is tap.streams["users_usage"].run.limiter
+    assert next(iter(streams.values())).run.limiter.per_minute == 7
+    assert shared_limiter(emulator.url, 7) is streams["users_usage"].run.limiter
 
 
 def test_no_429_when_the_limit_is_the_apis(emulator: Emulator) -> None:
@@ -162,124 +163,3 @@ def test_no_429_when_the_limit_is_the_apis(emulator: Emulator) -> None:
     assert run.error is None
     assert len(emulator.export_requests) == 12
     assert all(r.status == 200 for r in emulator.export_requests)
-
-
-# The limiter on its own, with a fake clock
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def test_limiter_spreads_requests_over_the_minute() -> None:
-    clock = Clock()
-    limiter = RateLimiter(3, clock=clock.time, sleep=clock.sleep)
-    waits = [limiter.acquire() for _ in range(7)]
-    assert waits[:3] == [0, 0, 0]
-    assert waits[3] == pytest.approx(60)
-    assert clock.now == pytest.approx(100 + 120)
-    assert limiter.waited == pytest.approx(120)
-
-
-def test_limiter_never_lets_more_than_the_limit_into_any_minute() -> None:
-    clock = Clock()
-    limiter = RateLimiter(5, clock=clock.time, sleep=clock.sleep)
-    starts = []
-    for i in range(40):
-        clock.now += (i % 7) * 1.7
-        limiter.acquire()
-        starts.append(clock.now)
-    for first in starts:
-        assert sum(first <= s < first + 60 for s in starts) <= 5
-
-
-def test_limiter_reservations_for_waiting_threads_are_in_order() -> None:
-    clock = Clock()
-    limiter = RateLimiter(2, clock=clock.time, sleep=clock.sleep)
-    delays = [limiter.reserve() for _ in range(6)]
-    assert delays == [0, 0, 60, 60, 120, 120]
-
-
-def test_limiter_wait_gives_up_when_stopping() -> None:
-    limiter = RateLimiter(1)
-    limiter.acquire()
-    stop = threading.Event()
-    stop.set()
-    with pytest.raises(Stopped):
-        limiter.acquire(stop)
-
-
-def test_limiter_rejects_nonsense() -> None:
-    with pytest.raises(ValueError, match="at least 1"):
-        RateLimiter(0)
-
-
-# Prefetch on its own
-
-
-def test_prefetch_yields_in_order_and_raises_failures_in_turn() -> None:
-    discarded: list[int] = []
-
-    def fetch(item: int, turn: Turn, stop: threading.Event) -> int:
-        turn.wait(stop)
-        turn.sent()
-        time.sleep(0.01 * (5 - item % 5))  # later items finish first
-        if item == 6:
-            msg = "bad item"
-            raise RuntimeError(msg)
-        return item
-
-    pipeline = Prefetch(list(range(10)), fetch, parallel=4, discard=discarded.append)
-    got: list[int] = []
-
-    def consume() -> None:
-        got.extend(pipeline)
-
-    with pytest.raises(RuntimeError, match="bad item"):
-        consume()
-    pipeline.close()
-    assert got == [0, 1, 2, 3, 4, 5]
-    assert all(value > 6 for value in discarded)
-
-
-def test_prefetch_keeps_at_most_parallel_items_ahead() -> None:
-    running = 0
-    most = 0
-    lock = threading.Lock()
-
-    def fetch(item: int, turn: Turn, stop: threading.Event) -> int:
-        nonlocal running, most
-        with lock:
-            running += 1
-            most = max(most, running)
-        time.sleep(0.02)
-        with lock:
-            running -= 1
-        return item
-
-    pipeline = Prefetch(list(range(12)), fetch, parallel=3, discard=lambda _: None)
-    assert list(pipeline) == list(range(12))
-    pipeline.close()
-    assert most == 3
-
-
-def test_turns_keep_sends_in_order() -> None:
-    first = Turn(None, stagger=5.0)
-    second = Turn(first, stagger=5.0)
-    stop = threading.Event()
-    stop.set()
-    with pytest.raises(Cancelled):
-        second.wait(stop)  # the first window has not sent yet and the run is stopping
-    third = Turn(None, stagger=5.0)
-    fourth = Turn(third, stagger=5.0)
-    third.answered()
-    started = time.perf_counter()
-    fourth.wait()
-    assert time.perf_counter() - started < 1

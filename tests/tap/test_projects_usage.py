@@ -7,11 +7,11 @@ import typing as t
 import zoneinfo
 
 import pytest
-from secret_scan import TEST_API_KEY
-from tap_support import run_tap, tap_config
 
 from langdock_emulator import Emulator, Fault
 from tap_langdock.errors import ExportError, StateError
+from tests.support.secrets import TEST_API_KEY
+from tests.support.tap_runner import run_tap, tap_config
 
 KEY = ("project_id", "period_start", "period_end")
 
@@ -50,6 +50,11 @@ def typed(row: dict[str, str]) -> dict[str, t.Any]:
         "project_owner_email": row.get("project_owner_email") or None,
         "messages": int(row["messages"]),
     }
+
+
+def _asked_windows(emulator: Emulator) -> list[tuple[str, str]]:
+    """(first day, last day) of every export request, in order."""
+    return [((r.from_date or "")[:10], (r.to_date or "")[:10]) for r in emulator.export_requests]
 
 
 def test_records_equal_langdocks_rows_typed(emulator: Emulator) -> None:
@@ -107,7 +112,7 @@ def test_sixty_day_backfill_in_three_runs(emulator: Emulator, zone: str) -> None
         assert run.bookmark("projects_usage")["exported_through"] == end.isoformat()
     days = local_days(start, ends[-1])
     assert len(days) == 60
-    requested = [r.from_date[:10] for r in emulator.export_requests]
+    requested = [(r.from_date or "")[:10] for r in emulator.export_requests]
     assert requested == [d.isoformat() for d in days]  # once each, in order
     assert all(r.from_timezone == r.to_timezone == zone for r in emulator.export_requests)
     keys = [tuple(r[k] for k in KEY) for r in records]
@@ -156,7 +161,7 @@ def test_lookback_re_exports_and_state_never_moves_back(emulator: Emulator) -> N
     assert state is not None
     again = run_tap(tap_config(emulator, end_date="2025-03-05", lookback_windows=2), state)
     assert again.error is None
-    requested = [r.from_date[:10] for r in emulator.export_requests]
+    requested = [(r.from_date or "")[:10] for r in emulator.export_requests]
     assert requested[-2:] == ["2025-03-04", "2025-03-05"]
     assert len(requested) == 7
     assert again.bookmark("projects_usage")["exported_through"] == "2025-03-05"
@@ -215,7 +220,7 @@ def test_week_and_month_windows_are_aligned(emulator: Emulator) -> None:
         tap_config(emulator, start_date="2025-03-05", end_date="2025-03-31", window="week")
     )
     assert run.error is None
-    assert [(r.from_date[:10], r.to_date[:10]) for r in emulator.export_requests] == [
+    assert _asked_windows(emulator) == [
         ("2025-03-03", "2025-03-09"),
         ("2025-03-10", "2025-03-16"),
         ("2025-03-17", "2025-03-23"),
@@ -225,7 +230,7 @@ def test_week_and_month_windows_are_aligned(emulator: Emulator) -> None:
     run = run_tap(
         tap_config(emulator, start_date="2025-01-15", end_date="2025-03-30", window="month")
     )
-    assert [(r.from_date[:10], r.to_date[:10]) for r in emulator.export_requests] == [
+    assert _asked_windows(emulator) == [
         ("2025-01-01", "2025-01-31"),
         ("2025-02-01", "2025-02-28"),
     ]
@@ -242,7 +247,7 @@ def test_end_date_in_the_future_stops_at_yesterday(emulator: Emulator) -> None:
         )
     )
     assert run.error is None
-    assert [r.from_date[:10] for r in emulator.export_requests] == [
+    assert [(r.from_date or "")[:10] for r in emulator.export_requests] == [
         (today - dt.timedelta(days=2)).isoformat(),
         (today - dt.timedelta(days=1)).isoformat(),
     ]

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-import atexit
 import typing as t
 
-from secret_scan import TEST_API_KEY
+import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from langdock_emulator import Emulator
 from tap_langdock.tap import TapLangdock
+from tests.support.secrets import TEST_API_KEY
 
-# Standard tests are generated at import time from a fixed config, so the emulator has to
-# be up before pytest collects them; it is closed when the interpreter exits.
-_EMULATOR = Emulator(api_key=TEST_API_KEY, seed=11)
-_EMULATOR.settings.byok = True  # models_usage_by_deployment exists only in BYOK workspaces
-_EMULATOR.settings.extra_column = True
-atexit.register(_EMULATOR.close)
-
-CONFIG = {
+# The SDK builds the test class (and its streams) at import time from this config, but syncs
+# only in its class-scoped `runner` fixture. So the emulator starts in a module-scoped
+# fixture, which pytest sets up before any class-scoped one, and fills in ``api_url`` of this
+# very dict, which the SDK's runner keeps. Until then the URL points at a closed loopback port.
+CONFIG: dict[str, t.Any] = {
     "api_key": TEST_API_KEY,
-    "api_url": _EMULATOR.url,
+    "api_url": "http://127.0.0.1:9/api/public",
     "start_date": "2025-06-01",
     "end_date": "2025-06-02",
     "timezone": "Europe/Berlin",
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def standard_emulator() -> t.Iterator[Emulator]:
+    with Emulator(api_key=TEST_API_KEY, seed=11) as emu:
+        emu.settings.byok = True  # models_usage_by_deployment exists only in BYOK workspaces
+        emu.settings.extra_column = True
+        CONFIG["api_url"] = emu.url
+        yield emu
 
 
 def _catalog_with_every_stream() -> dict[str, t.Any]:

@@ -10,19 +10,22 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import typing as t
 
 import jsonschema
 import pytest
-from secret_scan import scan_for_secrets
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib.encoding.simple import SimpleSingerWriter
-from tap_support import tap_config
 
 from langdock_emulator import Emulator
 from tap_langdock.tap import TapLangdock
 from tap_langdock.writer import BufferedMsgSpecWriter
+from tests.support.secrets import scan_for_secrets
+from tests.support.tap_runner import tap_config
+
+LOGGER = logging.getLogger(__name__)
 
 
 def sync(
@@ -123,7 +126,9 @@ def test_flattening_still_applies(emulator: Emulator) -> None:
 
 
 @pytest.mark.parametrize("mode", [{}, {"byok": True, "extra_column": True}, {"privacy": True}])
-def test_records_already_match_their_schema_exactly(emulator: Emulator, mode: dict) -> None:
+def test_records_already_match_their_schema_exactly(
+    emulator: Emulator, mode: dict[str, t.Any]
+) -> None:
     for key, value in mode.items():
         setattr(emulator.settings, key, value)
     streams = ("projects_usage", "users_usage", "models_usage", "agents_usage")
@@ -136,14 +141,15 @@ def test_records_already_match_their_schema_exactly(emulator: Emulator, mode: di
         jsonschema.Draft7Validator(schema).validate(record)
         assert set(record) == set(schema["properties"])
         conformed = conform_record_data_types(
-            message["stream"], dict(record), schema, TypeConformanceLevel.RECURSIVE, None
+            message["stream"], dict(record), schema, TypeConformanceLevel.RECURSIVE, LOGGER
         )
         assert conformed == record
     assert seen == set(streams)
 
 
 class DefaultWriterTap(TapLangdock):
-    message_writer_class = SimpleSingerWriter
+    # The SDK's own writer, on purpose narrower-typed in TapLangdock.
+    message_writer_class = SimpleSingerWriter  # type: ignore[assignment]
 
 
 def test_msgspec_output_equals_the_default_writers(emulator: Emulator) -> None:

@@ -155,7 +155,7 @@ def test_empty_and_header_only_files_have_no_rows(tmp_path: pathlib.Path) -> Non
 
 
 names = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=30
 )
 
 

@@ -21,6 +21,7 @@ from tap_langdock.progress import Progress
 from tap_langdock.run import Run
 from tap_langdock.settings import Settings
 from tap_langdock.windows import Grain, Window
+from tests.support.clock import FakeClock
 
 WINDOW = Window(dt.date(2026, 3, 1), dt.date(2026, 3, 1), Grain.DAY)
 COLUMNS = (
@@ -66,28 +67,6 @@ class ScriptedApi:
         pass
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def pause(self, seconds: float, stop: threading.Event | None = None) -> bool:
-        self.waits.append(seconds)
-        self.now += seconds
-        return stop is not None and stop.is_set()
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(retries, "monotonic", fake.monotonic)
-    monkeypatch.setattr(retries, "pause", fake.pause)
-    return fake
-
-
 def exporter(api: ScriptedApi, **config: t.Any) -> tuple[WindowExporter, Run]:
     settings = Settings.from_config(
         {"api_key": "k", "start_date": "2026-03-01", "max_retry_seconds": 100, **config}
@@ -97,7 +76,7 @@ def exporter(api: ScriptedApi, **config: t.Any) -> tuple[WindowExporter, Run]:
     return WindowExporter(t.cast("t.Any", api), run, JOB, progress), run
 
 
-def test_a_clean_window(clock: Clock) -> None:
+def test_a_clean_window(clock: FakeClock) -> None:
     api = ScriptedApi([ok()], [GOOD_CSV])
     result = exporter(api)[0].export(WINDOW)
     assert result.file is not None
@@ -108,7 +87,7 @@ def test_a_clean_window(clock: Clock) -> None:
     result.discard()
 
 
-def test_no_data(clock: Clock) -> None:
+def test_no_data(clock: FakeClock) -> None:
     api = ScriptedApi(
         [Reply(404, b'{"error":"No data found","message":"No usage data"}', None)], []
     )
@@ -117,7 +96,7 @@ def test_no_data(clock: Clock) -> None:
     assert result.stats.empty
 
 
-def test_a_failed_download_is_retried_without_a_new_export(clock: Clock) -> None:
+def test_a_failed_download_is_retried_without_a_new_export(clock: FakeClock) -> None:
     api = ScriptedApi([ok()], [protocol.retry("HTTP 502 from the file storage"), GOOD_CSV])
     result = exporter(api)[0].export(WINDOW)
     assert api.calls == ["post", "download", "download"]
@@ -134,7 +113,7 @@ def test_a_failed_download_is_retried_without_a_new_export(clock: Clock) -> None
     ],
 )
 def test_fresh_exports_have_a_limit_per_cause(
-    clock: Clock, downloads: list[t.Any], limit: int
+    clock: FakeClock, downloads: list[t.Any], limit: int
 ) -> None:
     api = ScriptedApi([ok(5)] * (limit + 1), downloads)
     with pytest.raises(ExportError, match=rf"still after {limit + 1} export\(s\)"):
@@ -142,50 +121,50 @@ def test_fresh_exports_have_a_limit_per_cause(
     assert api.calls.count("post") == limit + 1
 
 
-def test_bad_envelopes_have_a_limit(clock: Clock) -> None:
+def test_bad_envelopes_have_a_limit(clock: FakeClock) -> None:
     api = ScriptedApi([Reply(200, b"nope", None)] * 4, [])
     with pytest.raises(ExportError, match=r"not JSON .still after 4 export"):
         exporter(api)[0].export(WINDOW)
 
 
-def test_retry_budget_runs_out_with_the_documented_line(clock: Clock) -> None:
+def test_retry_budget_runs_out_with_the_documented_line(clock: FakeClock) -> None:
     api = ScriptedApi([Reply(500, None, 60.0)] * 3, [])
     with pytest.raises(ExportError) as caught:
         exporter(api)[0].export(WINDOW)
-    assert clock.waits == [60.0]  # the second 60 s wait would overrun the 100 s budget
+    assert clock.slept == [60.0]  # the second 60 s wait would overrun the 100 s budget
     assert "gave up after 2 request(s) because the retry budget (max_retry_seconds=100)" in str(
         caught.value
     )
 
 
-def test_backoff_grows_with_consecutive_failures_of_one_step_only(clock: Clock) -> None:
+def test_backoff_grows_with_consecutive_failures_of_one_step_only(clock: FakeClock) -> None:
     """A 500 on the export and, later, a dropped download are two first failures."""
     api = ScriptedApi(
         [Reply(500, None, None), ok()],
         [protocol.retry("dropped"), protocol.retry("dropped"), GOOD_CSV],
     )
     exporter(api, max_retry_seconds=1000)[0].export(WINDOW).discard()
-    first_export, first_download, second_download = clock.waits
+    first_export, first_download, second_download = clock.slept
     assert 0.5 <= first_export <= 1.0  # backoff of a first failure: 1 s with equal jitter
     assert 0.5 <= first_download <= 1.0  # another step's first failure: not 2 s
     assert 1.0 <= second_download <= 2.0  # the same step failing again
 
 
-def test_a_rejected_key_stops_the_run(clock: Clock) -> None:
+def test_a_rejected_key_stops_the_run(clock: FakeClock) -> None:
     api = ScriptedApi([Reply(401, b'{"error":"Unauthorized"}', None)], [])
     with pytest.raises(KeyRejected) as caught:
         exporter(api)[0].export(WINDOW)
     assert caught.value.run_wide
 
 
-def test_unreachable_at_start_fails_after_three_attempts(clock: Clock) -> None:
+def test_unreachable_at_start_fails_after_three_attempts(clock: FakeClock) -> None:
     never = protocol.retry("cannot connect to Langdock (ConnectionError)", unreachable=True)
     api = ScriptedApi([never] * 3, [])
     with pytest.raises(Unreachable, match=r"cannot connect to api.langdock.com \(3 attempts\)"):
         exporter(api)[0].export(WINDOW)
 
 
-def test_unreachable_after_reaching_langdock_is_a_passing_fault(clock: Clock) -> None:
+def test_unreachable_after_reaching_langdock_is_a_passing_fault(clock: FakeClock) -> None:
     never = protocol.retry("cannot connect to Langdock (ConnectionError)", unreachable=True)
     api = ScriptedApi([never] * 3 + [ok()], [GOOD_CSV])
     window_exporter, run = exporter(api)
@@ -194,22 +173,20 @@ def test_unreachable_after_reaching_langdock_is_a_passing_fault(clock: Clock) ->
     assert api.calls.count("post") == 4
 
 
-def test_a_stop_during_a_retry_wait_ends_the_window_at_once(clock: Clock) -> None:
-    stop = threading.Event()
+def test_a_stop_during_a_retry_wait_ends_the_window_at_once(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stopping = threading.Event()
 
-    def stopping_pause(seconds: float, stop_: threading.Event | None = None) -> bool:
-        stop.set()
+    def stopping_pause(seconds: float, stop: threading.Event | None = None) -> bool:
+        stopping.set()  # the run stops while this window waits
         return True
 
+    monkeypatch.setattr(retries, "pause", stopping_pause)
     api = ScriptedApi([Reply(503, None, 600.0), ok()], [GOOD_CSV])
     window_exporter, _ = exporter(api, max_retry_seconds=900)
-    retries_pause = retries.pause
-    try:
-        retries.pause = stopping_pause  # type: ignore[assignment]
-        with pytest.raises(Cancelled):
-            window_exporter.export(WINDOW, stop=stop)
-    finally:
-        retries.pause = retries_pause  # type: ignore[assignment]
+    with pytest.raises(Cancelled):
+        window_exporter.export(WINDOW, stop=stopping)
     assert api.calls == ["post"]
 
 

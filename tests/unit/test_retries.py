@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tap_langdock import retries
+from tests.support.clock import FakeClock
 
 
 @pytest.mark.parametrize(
@@ -44,27 +45,6 @@ def test_backoff_grows_and_is_capped(attempt: int, seed: int) -> None:
     delay = retries.backoff_delay(attempt, random.Random(seed))
     ceiling = min(retries.MAX_DELAY, 2.0 ** min(attempt - 1, 64))
     assert ceiling / 2 <= delay <= ceiling
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(retries, "sleep", fake.sleep)
-    monkeypatch.setattr(retries, "monotonic", fake.monotonic)
-    return fake
 
 
 def test_budget_honours_retry_after_then_runs_out(clock: FakeClock) -> None:

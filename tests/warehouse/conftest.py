@@ -1,4 +1,6 @@
-"""Fixtures of the warehouse tests: one Meltano install per session, PostgreSQL from the env.
+"""Fixtures of the warehouse tests: one Meltano install per session, the warehouses, PostgreSQL.
+
+`warehouse` is DuckDB and PostgreSQL in turn; `loads` is the Meltano scenario run into it.
 
 PostgreSQL: the tests use the server named by TARGET_POSTGRES_HOST, _PORT, _USER, _PASSWORD
 and _DATABASE (the variables target-postgres itself reads through Meltano). Without them they
@@ -14,7 +16,16 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from warehouse_support import MELTANO, Postgres, clean_env, make_project, meltano
+
+from tests.support.meltano_project import (
+    MELTANO,
+    Loads,
+    clean_env,
+    load_scenario,
+    make_project,
+    meltano,
+)
+from tests.warehouse.warehouses import DuckDBWarehouse, Postgres, PostgresWarehouse, Warehouse
 
 POSTGRES_VARIABLES = (
     "TARGET_POSTGRES_HOST",
@@ -93,3 +104,26 @@ def postgres() -> t.Iterator[Postgres]:
         ).fetchall()
         for (name,) in rows:
             connection.execute(f'drop schema "{name}" cascade')
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def warehouse(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    """DuckDB always; PostgreSQL when TARGET_POSTGRES_* name a server (see `postgres`)."""
+    work = tmp_path_factory.mktemp(request.param)
+    if request.param == "duckdb":
+        return DuckDBWarehouse(work)
+    return PostgresWarehouse(work, request.getfixturevalue("postgres"))
+
+
+@pytest.fixture(scope="module")
+def loads(meltano_project: Path, warehouse: Warehouse) -> Loads:
+    """The scenario every loader must pass (`load_scenario`), run into ``warehouse``."""
+    return load_scenario(
+        meltano_project,
+        warehouse.loader,
+        warehouse.work,
+        warehouse.destination_env("raw"),
+        warehouse.destination_env("private"),
+    )

@@ -10,8 +10,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from secret_scan import scan_for_secrets
-from warehouse_support import DEFAULT_STREAMS, END_DATE, MARTS, REPO, START_DATE, clean_env
+
+from tests.support.meltano_project import (
+    DEFAULT_STREAMS,
+    END_DATE,
+    MARTS,
+    REPO,
+    START_DATE,
+    clean_env,
+)
+from tests.support.secrets import scan_for_secrets
 
 pytestmark = pytest.mark.slow
 

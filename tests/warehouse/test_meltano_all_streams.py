@@ -8,10 +8,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from warehouse_support import API_KEY, clean_env, meltano, tap_env
 
 from langdock_emulator import Emulator
-from tap_langdock.streams import STREAMS
+from tests.support.contract import STREAMS_BY_NAME
+from tests.support.meltano_project import API_KEY, clean_env, meltano, tap_env
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,11 @@ def test_every_stream_loads_typed_with_unique_keys(
     meltano_project: Path, tmp_path: Path, mode: str
 ) -> None:
     database = tmp_path / "all.duckdb"
-    streams = [s for s in STREAMS if s.name != "models_usage_by_deployment" or mode == "byok"]
+    streams = {
+        name: s
+        for name, s in STREAMS_BY_NAME.items()
+        if name != "models_usage_by_deployment" or mode == "byok"
+    }
     with Emulator(api_key=API_KEY, seed=3) as emu:
         for setting, value in MODES[mode].items():
             setattr(emu.settings, setting, value)
@@ -36,7 +40,7 @@ def test_every_stream_loads_typed_with_unique_keys(
             TARGET_DUCKDB_FILEPATH=str(database),
             # Everything selected, as users do first: in a workspace without BYOK the
             # deployment grouping is skipped with one warning and the run still succeeds.
-            TAP_LANGDOCK__SELECT=json.dumps([f"{s.name}.*" for s in STREAMS]),
+            TAP_LANGDOCK__SELECT=json.dumps([f"{name}.*" for name in STREAMS_BY_NAME]),
             **tap_env(emu.url, end_date="2025-03-02"),
         )
         run = meltano(meltano_project, ["run", "tap-langdock", "target-duckdb"], env).check()
@@ -44,18 +48,18 @@ def test_every_stream_loads_typed_with_unique_keys(
         assert skipped == (0 if mode == "byok" else 1)
         assert emu.storage_saw_authorization == 0
     with duckdb.connect(str(database), read_only=True) as connection:
-        for stream in streams:
-            table = f'langdock_raw."{stream.name}"'
+        for name, stream in streams.items():
+            table = f'langdock_raw."{name}"'
             rows = connection.execute(f"select count(*) from {table}").fetchone()
             assert rows is not None
-            assert rows[0] > 0, stream.name
+            assert rows[0] > 0, name
             keys = ", ".join(f'"{k}"' for k in stream.primary_keys)
             nulls = " or ".join(f'"{k}" is null' for k in stream.primary_keys)
             duplicates = connection.execute(
                 f"select count(*) from (select {keys} from {table} group by {keys} "
                 "having count(*) > 1)"
             ).fetchone()
-            assert duplicates == (0,), stream.name
+            assert duplicates == (0,), name
             assert connection.execute(f"select count(*) from {table} where {nulls}").fetchone() == (
                 0,
             )
@@ -63,14 +67,14 @@ def test_every_stream_loads_typed_with_unique_keys(
                 connection.execute(
                     "select column_name, data_type from information_schema.columns "
                     "where table_schema = 'langdock_raw' and table_name = ?",
-                    [stream.name],
+                    [name],
                 ).fetchall()
             )
             count_column = {"projects": "messages", "users": "messages_total"}.get(
                 stream.export_type, "requests" if "requests" in types else None
             )
             if count_column:
-                assert types[count_column] in {"BIGINT", "HUGEINT", "INTEGER"}, stream.name
+                assert types[count_column] in {"BIGINT", "HUGEINT", "INTEGER"}, name
         if mode == "privacy":
             emails = connection.execute(
                 'select count(*) from langdock_raw."users_usage" where email is not null'

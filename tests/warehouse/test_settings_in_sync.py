@@ -13,22 +13,10 @@ import typing as t
 
 import pytest
 import yaml
-from warehouse_support import BIN, REPO
 
-# Settings whose names are a contract (README, issue 2); the tap may add more after them.
-# Everything else that --about lists comes from the SDK (stream maps, flattening, ...).
-CONTRACT_SETTINGS = [
-    "api_key",
-    "api_url",
-    "start_date",
-    "end_date",
-    "timezone",
-    "window",
-    "lookback_windows",
-    "pii",
-    "request_timeout",
-    "max_retry_seconds",
-]
+from tests.support.contract import CONTRACT_SETTINGS
+from tests.support.meltano_project import BIN, REPO
+
 SDK_SETTINGS = {"stream_maps", "stream_map_config", "faker_config", "batch_config"}
 DATE_SETTINGS = {"start_date", "end_date"}
 README_START, README_END = "<!-- settings:start -->", "<!-- settings:end -->"

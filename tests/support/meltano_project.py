@@ -1,4 +1,4 @@
-"""Helpers for the warehouse tests: a throwaway Meltano project, runs, reference records.
+"""A throwaway Meltano project for the warehouse tests and the crash campaign: runs, reference.
 
 Everything here is real: Meltano installs the plugins of the repository's meltano.yml into a
 temporary copy of the project, the tap talks to the emulator over loopback, the loaders write a
@@ -16,7 +16,10 @@ import sys
 import typing as t
 from pathlib import Path
 
-from secret_scan import scan_for_secrets
+from langdock_emulator import Emulator
+from tests.support.contract import DEFAULT_STREAMS as DEFAULT_STREAM_NAMES
+from tests.support.contract import KEYS, STREAMS_BY_NAME
+from tests.support.secrets import scan_for_secrets
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -30,13 +33,8 @@ SECOND_END_DATE = "2025-03-08"
 # Same shape as the suite's made-up keys, so the secret scan recognises it in any output.
 API_KEY = "ld-warehouse-SECRET-5e1a7c"
 
-DEFAULT_STREAMS: dict[str, tuple[str, ...]] = {
-    "projects_usage": ("project_id", "period_start", "period_end"),
-    "users_usage": ("user_id", "period_start", "period_end"),
-    "agents_usage": ("assistant_id", "period_start", "period_end"),
-    "api_keys_usage": ("api_key_id", "period_start", "period_end"),
-    "models_usage": ("name", "provider", "bring_your_keys", "period_start", "period_end"),
-}
+# The streams a Meltano run without a catalog selects, and their primary keys.
+DEFAULT_STREAMS: dict[str, tuple[str, ...]] = {name: KEYS[name] for name in DEFAULT_STREAM_NAMES}
 EMAIL_COLUMNS: dict[str, tuple[str, ...]] = {
     "projects_usage": ("project_owner_email",),
     "users_usage": ("email",),
@@ -62,15 +60,22 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def make_project(directory: Path) -> Path:
-    """A copy of the repository's Meltano project whose tap installs from the repository."""
+def write_meltano_yml(directory: Path) -> Path:
+    """The repository's meltano.yml in ``directory``, its tap installing from the repository."""
     directory.mkdir(parents=True, exist_ok=True)
     text = (REPO / "meltano.yml").read_text(encoding="utf-8")
     marker = "pip_url: -e .\n"
-    assert text.count(marker) == 1, "meltano.yml: expected the tap's `pip_url: -e .`"
-    (directory / "meltano.yml").write_text(
-        text.replace(marker, f"pip_url: -e {REPO}\n"), encoding="utf-8"
-    )
+    if text.count(marker) != 1:
+        msg = "meltano.yml: expected the tap's `pip_url: -e .`"
+        raise RuntimeError(msg)
+    path = directory / "meltano.yml"
+    path.write_text(text.replace(marker, f"pip_url: -e {REPO}\n"), encoding="utf-8")
+    return path
+
+
+def make_project(directory: Path) -> Path:
+    """A copy of the repository's Meltano project (meltano.yml and transform/)."""
+    write_meltano_yml(directory)
     shutil.copytree(
         REPO / "transform",
         directory / "transform",
@@ -208,8 +213,6 @@ def load_scenario(
     3. a run against an emulator in privacy mode ("user-level data disabled": no e-mail
        columns in the CSVs) into a separate destination.
     """
-    from langdock_emulator import Emulator
-
     work.mkdir(parents=True, exist_ok=True)
     command = ["--environment=emulator", "run", "tap-langdock", loader]
     with Emulator(api_key=API_KEY, seed=7) as emulator:
@@ -245,30 +248,5 @@ def check_second_run_exports(loads: Loads) -> None:
     for export_type, day in loads.second_run_exports:
         by_type.setdefault(export_type, []).append(day)
     assert by_type == {
-        export_type: [END_DATE, SECOND_END_DATE]
-        for export_type in ("projects", "users", "agents", "api-keys", "models")
+        STREAMS_BY_NAME[name].export_type: [END_DATE, SECOND_END_DATE] for name in DEFAULT_STREAMS
     }
-
-
-@dataclasses.dataclass(frozen=True)
-class Postgres:
-    """A reachable PostgreSQL server and the schemas this session may use."""
-
-    env: dict[str, str]
-    prefix: str
-
-    def connect(self) -> t.Any:
-        import psycopg
-
-        return psycopg.connect(
-            host=self.env["TARGET_POSTGRES_HOST"],
-            port=int(self.env["TARGET_POSTGRES_PORT"]),
-            user=self.env["TARGET_POSTGRES_USER"],
-            password=self.env["TARGET_POSTGRES_PASSWORD"],
-            dbname=self.env["TARGET_POSTGRES_DATABASE"],
-            autocommit=True,
-            connect_timeout=10,
-        )
-
-    def schema(self, name: str) -> str:
-        return f"{self.prefix}_{name}"
