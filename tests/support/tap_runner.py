@@ -68,9 +68,11 @@ def parse_messages(text: str, log: str = "", error: BaseException | None = None)
         if not line.strip():
             continue
         try:
-            messages.append(json.loads(line))
+            message = json.loads(line)
         except ValueError:
             continue
+        if isinstance(message, dict) and "type" in message:  # not, e.g., a catalog's lines
+            messages.append(message)
     run = TapRun(messages=messages, log=log, error=error, text=text)
     for message in messages:
         if message["type"] == "RECORD":

@@ -13,7 +13,7 @@ import pytest
 from langdock_emulator import Emulator, Fault
 from tests.support.contract import CONTRACT_SETTINGS, STREAM_NAMES
 from tests.support.secrets import TEST_API_KEY
-from tests.support.tap_runner import TAP_CLI, run_cli, tap_config
+from tests.support.tap_runner import TAP_CLI, only_streams_catalog, run_cli, tap_config
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -118,20 +118,6 @@ def test_test_flag_syncs_one_record_per_stream(tmp_path: pathlib.Path, emulator:
     )
 
 
-def _select_all(tmp_path: pathlib.Path, config: dict[str, t.Any]) -> pathlib.Path:
-    """A catalog with every stream selected, as `meltano select tap-langdock "*.*"` gives."""
-    discovered = run_cli(tmp_path, config, args=("--discover",))
-    assert discovered.returncode == 0, discovered.stderr[-2000:]
-    catalog = json.loads(discovered.stdout or "{}")
-    for stream in catalog["streams"]:
-        for entry in stream["metadata"]:
-            if not entry["breadcrumb"]:
-                entry["metadata"]["selected"] = True
-    path = tmp_path / "catalog.json"
-    path.write_text(json.dumps(catalog))
-    return path
-
-
 def _bookmarks(stdout: str) -> dict[str, t.Any]:
     states = [json.loads(line) for line in stdout.splitlines() if '"STATE"' in line]
     return t.cast("dict[str, t.Any]", states[-1]["value"]["bookmarks"]) if states else {}
@@ -141,7 +127,7 @@ def test_everything_selected_in_a_workspace_without_byok(
     tmp_path: pathlib.Path, emulator: Emulator
 ) -> None:
     config = tap_config(emulator, start_date="2025-03-01", end_date="2025-03-02")
-    catalog = _select_all(tmp_path, config)
+    catalog = only_streams_catalog(tmp_path, STREAM_NAMES)  # meltano select ... "*.*"
     result = run_cli(tmp_path, config, catalog=catalog)
     assert result.returncode == 0, result.stderr[-3000:]
     warnings = [line for line in result.stderr.splitlines() if "does not offer this export" in line]
