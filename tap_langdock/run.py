@@ -33,8 +33,8 @@ class Run:
         self.reached = threading.Event()
         """Set once any request got an HTTP answer: from then on api_url is known to be right,
         and a failed connection is a passing fault to retry, not a wrong URL."""
-        self.stopping = threading.Event()
-        """Set on a run-wide failure: no further request is sent, by any stream or thread."""
+        self._stopped_by: LangdockError | None = None
+        """A run-wide failure: once set, no further request is sent, by any stream or thread."""
         self.failures: list[LangdockError] = []
         """Streams that ended early, in order; the others went on."""
         self.export_api: type[ExportApi] = ExportApi
@@ -55,6 +55,20 @@ class Run:
         settings = self.settings
         return shared_limiter(settings.api_url, settings.max_requests_per_minute)
 
+    def stop(self, error: LangdockError) -> None:
+        """A run-wide failure: every stream and thread stops before its next request."""
+        if self._stopped_by is None:
+            self._stopped_by = error
+
+    def raise_if_stopping(self) -> None:
+        """Before a request: raise the run-wide failure, if there was one, in this thread too.
+
+        A worker that was still retrying an earlier window then reports the same one line,
+        not an anonymous cancellation.
+        """
+        if self._stopped_by is not None:
+            raise type(self._stopped_by)(*self._stopped_by.args)
+
     def stream_ended_early(self, error: LangdockError, logger: logging.Logger) -> None:
         """Take a stream's failure: stop the run if it is run-wide, else note it and go on.
 
@@ -62,7 +76,7 @@ class Run:
         per window), so nothing is lost by letting the other streams run.
         """
         if error.run_wide:
-            self.stopping.set()
+            self.stop(error)
             raise error
         if isinstance(error, ExportUnavailable):
             logger.warning("%s. Skipped; its state is unchanged", error)

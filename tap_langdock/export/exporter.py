@@ -82,8 +82,7 @@ class RequestGate:
             self._run.limiter.acquire(self._stop)
         except Stopped:
             raise Cancelled from None
-        if self._run.stopping.is_set():
-            raise Cancelled
+        self._run.raise_if_stopping()
         if self._turn is not None:
             self._turn.sent()
 
@@ -201,7 +200,7 @@ class WindowExporter:
             )
             # Before the next window's turn: after a rejected key, no other request goes out.
             if answer.outcome is Outcome.FAIL and answer.error.run_wide:
-                self._run.stopping.set()
+                self._run.stop(answer.error(answer.message))
             return answer
 
     def _fetch(self, envelope: protocol.Envelope, stats: WindowStats) -> PreparedFile | Answer:
@@ -255,8 +254,9 @@ class WindowExporter:
                     f"{where}: cannot connect to {host} ({tries.unreachable} attempts): check "
                     "api_url and that this machine can reach it"
                 )
-                self._run.stopping.set()
-                raise Unreachable(msg)
+                error = Unreachable(msg)
+                self._run.stop(error)
+                raise error
         _check(stop)
         remaining = tries.budget.remaining()
         delay = tries.budget.next_delay(answer.retry_after, tries.failed(step))
