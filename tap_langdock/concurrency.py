@@ -61,6 +61,7 @@ __all__ = [
     "Snapshot",
     "Stopped",
     "outcome_for_status",
+    "shared_limit",
 ]
 
 DEFAULT_INITIAL = 4
@@ -293,3 +294,17 @@ class AdaptiveLimit:
         self._credit = 0.0
         self._latency.restart()
         return True
+
+
+_LIMITS: dict[tuple[str, int], AdaptiveLimit] = {}
+_LIMITS_LOCK = threading.Lock()
+
+
+def shared_limit(api_url: str, ceiling: int) -> AdaptiveLimit:
+    """The process's limit for one API: streams run one after another, and each starts from
+    what the streams before it learned about Langdock instead of from scratch."""
+    with _LIMITS_LOCK:
+        limit = _LIMITS.get((api_url, ceiling))
+        if limit is None:
+            limit = _LIMITS[(api_url, ceiling)] = AdaptiveLimit(ceiling)
+        return limit

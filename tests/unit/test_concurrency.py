@@ -23,6 +23,7 @@ from tap_langdock.concurrency import (
     Permit,
     Stopped,
     outcome_for_status,
+    shared_limit,
 )
 from tap_langdock.latency_watch import LatencyWatch
 
@@ -364,3 +365,10 @@ def test_permit_latency_counts_from_sent_not_from_acquire() -> None:
         clock.now += 1.0
         limit.release(permit, Outcome.OK)
     assert limit.snapshot().baseline_latency == pytest.approx(1.0)
+
+
+def test_one_shared_limit_per_api_and_ceiling() -> None:
+    first = shared_limit("http://127.0.0.1:1", 48)
+    assert shared_limit("http://127.0.0.1:1", 48) is first
+    assert shared_limit("http://127.0.0.1:2", 48) is not first
+    assert shared_limit("http://127.0.0.1:1", 8).ceiling == 8
