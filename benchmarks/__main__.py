@@ -21,6 +21,7 @@ import time
 import typing as t
 from dataclasses import dataclass
 
+from benchmarks import backfill as adaptive
 from benchmarks.data import BENCH_KEY, STREAMS, export_file
 from langdock_emulator import Emulator
 
@@ -347,7 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         fill = backfill(quick, work)
         print("(d) discovery start-up", flush=True)
         discover_seconds = discover(work, 3)
-    lines = table(rows, speeds, rss, fill, discover_seconds)
+        print("(e) adaptive backfill and daily run (issue 13)", flush=True)
+        adaptive_figures = adaptive.run(quick, work)
+    lines = table(rows, speeds, rss, fill, discover_seconds) + adaptive.rows(adaptive_figures)
     text = render(lines)
     print()
     print(text)

@@ -20,6 +20,10 @@ FIGURES = [
     "backfill vs sequential",
     "HTTP 429 answers during the backfills",
     "--discover` start-up",
+    "adaptive backfill, export latency 0.3 s",
+    "adaptive backfill, 429 above 2 in flight",
+    "share of export requests answered 429",
+    "daily run (1 window of each default stream",
     "machine:",
 ]
 

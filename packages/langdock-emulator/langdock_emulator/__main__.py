@@ -39,6 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--url-ttl", type=float, default=300.0, metavar="S")
     parser.add_argument("--latency", type=float, default=0.0, metavar="S")
+    parser.add_argument(
+        "--latency-per-inflight",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="extra export latency per other export in flight",
+    )
+    parser.add_argument(
+        "--max-concurrent-exports",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer 429 (Retry-After: 1) while N exports are in flight",
+    )
     parser.add_argument("--rate-limit-per-minute", type=int, default=None, metavar="N")
     parser.add_argument("--bulk-rows", type=int, default=None, metavar="N")
     parser.add_argument("--verbose", action="store_true", help="log one line per request")
@@ -57,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         quiet_days=set(args.quiet_day),
         url_ttl_seconds=args.url_ttl,
         export_latency_seconds=args.latency,
+        latency_per_inflight_seconds=args.latency_per_inflight,
+        max_concurrent_exports=args.max_concurrent_exports,
         rate_limit_per_minute=args.rate_limit_per_minute,
         bulk_rows=args.bulk_rows,
         gzip=args.gzip,

@@ -49,6 +49,7 @@ from langdock_emulator.faults import (
     FaultSchedule,
     corrupt_csv,
 )
+from langdock_emulator.load import CONCURRENCY_BODY, CONCURRENCY_RETRY_AFTER_SECONDS, ExportLoad
 from langdock_emulator.logs import DownloadLog, ExportRequestLog
 from langdock_emulator.settings import WorkspaceSettings, apply_settings_patch
 from langdock_emulator.storage import FileStore, StoredFile
@@ -178,6 +179,8 @@ def _typed(row: dict[str, str]) -> dict[str, Any]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # A client may open dozens of connections at once; the default backlog of 5 drops some.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator
@@ -303,6 +306,7 @@ class Emulator:
         self._store = FileStore(seed)
         self._lock = threading.Lock()
         self._rate_windows: dict[str, collections.deque[float]] = {}
+        self.load = ExportLoad()
         self._server = _Server((host, port), self)
         bound_host, bound_port = self._server.server_address[:2]
         self.host = str(bound_host)
@@ -384,6 +388,7 @@ class Emulator:
             self.download_requests.clear()
             self.storage_saw_authorization = 0
             self._rate_windows.clear()
+            self.load.reset()
             # In place, so references a test took to ``emu.settings`` stay live.
             initial = self._initial_settings.copy()
             for field in dataclasses.fields(initial):
@@ -528,12 +533,16 @@ class Emulator:
             group_by = check_group_by(segment, body.get("group_by"), byok=settings.byok)
         except BadRequestError as exc:
             return _json_reply(400, {"error": "Bad Request", "message": str(exc)})
-        if settings.export_latency_seconds > 0:
-            time.sleep(settings.export_latency_seconds)
-        kind = fault.kind if fault is not None else None
-        if fmt == "json":
-            return self._json_rows(segment, window, group_by, settings, kind)
-        return self._csv_envelope(segment, window, group_by, settings, kind)
+        with self.load.admit(settings) as latency:
+            if latency is None:
+                retry = {"Retry-After": str(CONCURRENCY_RETRY_AFTER_SECONDS)}
+                return _json_reply(429, CONCURRENCY_BODY, retry)
+            if latency > 0:
+                time.sleep(latency)
+            kind = fault.kind if fault is not None else None
+            if fmt == "json":
+                return self._json_rows(segment, window, group_by, settings, kind)
+            return self._csv_envelope(segment, window, group_by, settings, kind)
 
     def _reject(self, segment: str, authorized: bool) -> _Reply | None:
         """401, 404 or 429 before the body is even looked at, as the real API orders them."""
@@ -729,6 +738,7 @@ class Emulator:
             "settings": self.settings.to_json(),
             "counts": counts,
             "pending_faults": [dataclasses.asdict(f) for f in self._faults.pending()],
+            "load": self.load.counts(),
         }
 
     def _admin(self, method: str, path: str, raw: bytes) -> _Reply:

@@ -28,6 +28,8 @@ class WorkspaceSettings:
     quiet_days: set[str] = dataclasses.field(default_factory=set)
     url_ttl_seconds: float = 300.0
     export_latency_seconds: float = 0.0
+    latency_per_inflight_seconds: float = 0.0
+    max_concurrent_exports: int | None = None
     rate_limit_per_minute: int | None = None
     entities: dict[str, int] = dataclasses.field(default_factory=lambda: dict(DEFAULT_ENTITIES))
     bulk_rows: int | None = None
@@ -46,8 +48,10 @@ class WorkspaceSettings:
 
 
 _BOOL_FIELDS = frozenset({"privacy", "byok", "bom", "extra_column", "tricky_names", "gzip"})
-_FLOAT_FIELDS = frozenset({"url_ttl_seconds", "export_latency_seconds"})
-_OPTIONAL_INT_FIELDS = frozenset({"rate_limit_per_minute", "bulk_rows"})
+_FLOAT_FIELDS = frozenset(
+    {"url_ttl_seconds", "export_latency_seconds", "latency_per_inflight_seconds"}
+)
+_OPTIONAL_INT_FIELDS = frozenset({"rate_limit_per_minute", "bulk_rows", "max_concurrent_exports"})
 
 
 def apply_settings_patch(settings: WorkspaceSettings, patch: object) -> None:
@@ -73,6 +77,8 @@ def _apply_one(staged: WorkspaceSettings, key: str, value: object) -> None:  # n
     elif key in _OPTIONAL_INT_FIELDS:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ValueError(f"{key} must be an integer or null")
+        if key == "max_concurrent_exports" and value is not None and value < 0:
+            raise ValueError(f"{key} must be >= 0 or null")
         setattr(staged, key, value)
     elif key == "quiet_days":
         if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
