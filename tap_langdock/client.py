@@ -150,6 +150,8 @@ class LangdockStream(RESTStream[t.Any]):
                 self._write_state(state)
                 totals.add(result.stats)
                 progress.window(window, result.stats)
+                limit = self._run.concurrency
+                progress.backfill(totals, len(plan.windows), limit.in_flight, limit.limit)
         finally:
             # Also when the SDK closes this generator early: prefetched windows' scratch files
             # are dropped and their threads stop.

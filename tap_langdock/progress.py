@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 import typing as t
 from dataclasses import dataclass
 
 from tap_langdock.columns import EXTRA_COLUMNS
 from tap_langdock.sizes import human_size
+
+# How often a long backfill says how far it is, per stream.
+BACKFILL_EVERY_SECONDS = 5.0
 
 if t.TYPE_CHECKING:
     from tap_langdock.header import HeaderPlan
@@ -55,6 +59,14 @@ class StreamStats(Counts):
             setattr(self, name, getattr(self, name) + getattr(window, name))
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _retries(count: int) -> str:
     return "retry" if count == 1 else "retries"
 
@@ -67,6 +79,7 @@ class Progress:
         self.stream = stream
         self.timezone = timezone
         self._warned: set[str] = set()
+        self._started = self._reported = time.monotonic()
 
     def where(self, window: Window) -> str:
         """The prefix that says which stream and window a line is about."""
@@ -98,11 +111,14 @@ class Progress:
         )
         if parallel > 1:
             self.logger.info(
-                "%s: up to %d exports in flight, at most %d export requests per minute",
+                "%s: up to %d exports in flight (adapting to what Langdock sustains), at most "
+                "%d export requests per minute",
                 self.stream,
                 parallel,
                 per_minute,
             )
+        self._started = time.monotonic()
+        self._reported = self._started
 
     def window(self, window: Window, stats: WindowStats) -> None:
         if stats.empty:
@@ -118,6 +134,26 @@ class Progress:
             stats.retries,
             _retries(stats.retries),
             stats.seconds,
+        )
+
+    def backfill(self, totals: StreamStats, planned: int, in_flight: int, limit: int) -> None:
+        """Every `BACKFILL_EVERY_SECONDS` at most: windows done of planned, rows, speed, ETA."""
+        now = time.monotonic()
+        if totals.windows >= planned or now - self._reported < BACKFILL_EVERY_SECONDS:
+            return
+        self._reported = now
+        elapsed = now - self._started
+        left = elapsed / totals.windows * (planned - totals.windows) if totals.windows else 0
+        self.logger.info(
+            "%s: %d of %d windows done, %d rows so far, %d exports in flight (limit %d), "
+            "about %s left",
+            self.stream,
+            totals.windows,
+            planned,
+            totals.rows,
+            in_flight,
+            limit,
+            _duration(left),
         )
 
     def done(self, totals: StreamStats, seconds: float) -> None:

@@ -6,6 +6,7 @@ import functools
 import threading
 import typing as t
 
+from tap_langdock.concurrency import AdaptiveLimit, shared_limit
 from tap_langdock.errors import ExportUnavailable, StreamsFailed
 from tap_langdock.export.transport import ExportApi
 from tap_langdock.rate_limit import RateLimiter, shared_limiter
@@ -54,6 +55,16 @@ class Run:
         """
         settings = self.settings
         return shared_limiter(settings.api_url, settings.max_requests_per_minute)
+
+    @functools.cached_property
+    def concurrency(self) -> AdaptiveLimit:
+        """How many export requests may be in flight, adapting to Langdock's answers.
+
+        ``max_parallel_exports`` is its ceiling. One per API and ceiling in the process, so
+        each stream starts from what the streams before it learnt.
+        """
+        settings = self.settings
+        return shared_limit(settings.api_url, settings.max_parallel_exports)
 
     def stop(self, error: LangdockError) -> None:
         """A run-wide failure: every stream and thread stops before its next request."""

@@ -18,6 +18,8 @@ import urllib.parse
 from dataclasses import dataclass
 
 from tap_langdock import retries
+from tap_langdock.concurrency import Outcome as Load
+from tap_langdock.concurrency import Permit, outcome_for_status
 from tap_langdock.csv_records import PreparedFile, prepare
 from tap_langdock.errors import ExportError, FileRejected, Unreachable
 from tap_langdock.export import protocol
@@ -64,32 +66,53 @@ class ExportResult:
 
 
 class RequestGate:
-    """Around a window's export request: its turn after the previous window, then a slot.
+    """Around one export request: the window's turn, a permit, a rate-limit slot, in order.
 
-    Only the first request of a window waits for its turn; retries and fresh exports
-    only wait for the rate limit.
+    Only the first request of a window waits for its turn (after the previous window's first
+    request); retries and fresh exports only wait for a permit and a slot. The permit comes
+    from the run's adaptive limit, which learns from the answer's status how much Langdock
+    sustains; it is held through the rate-limit wait, but latency counts from the send.
     """
 
     def __init__(self, run: Run, turn: Turn | None, stop: threading.Event | None) -> None:
         self._run = run
         self._turn = turn
         self._stop = stop
+        self._permit: Permit | None = None
+        self.status: int | None = None
+        """The answer's HTTP status; None while there is none (then it counts as an error)."""
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> RequestGate:
         if self._turn is not None:
             self._turn.wait(self._stop)
+        limit = self._run.concurrency
         try:
+            self._permit = limit.acquire(self._stop)
             self._run.limiter.acquire(self._stop)
         except Stopped:
+            self._give_back(Load.IGNORE)
             raise Cancelled from None
-        self._run.raise_if_stopping()
+        try:
+            self._run.raise_if_stopping()
+        except BaseException:
+            self._give_back(Load.IGNORE)
+            raise
+        limit.sent(self._permit)
         if self._turn is not None:
             self._turn.sent()
+        self.status = None
+        return self
 
     def __exit__(self, *_: object) -> None:
+        self._give_back(outcome_for_status(self.status))
         if self._turn is not None:
             self._turn.answered()
             self._turn = None
+
+    def _give_back(self, outcome: Load) -> None:
+        if self._permit is not None:
+            self._run.concurrency.release(self._permit, outcome)
+            self._permit = None
 
 
 class _Tries:
@@ -189,6 +212,7 @@ class WindowExporter:
             reply = self._api.post_export(job.path, body)
             if isinstance(reply, Answer):
                 return reply
+            gate.status = reply.status
             answer = protocol.classify_export(
                 reply.status,
                 reply.body,
