@@ -15,13 +15,14 @@ from singer_sdk.helpers.capabilities import (
 )
 
 from tap_langdock._compat import override
+from tap_langdock.audit.stream import AuditLogsStream
 from tap_langdock.errors import LangdockError
 from tap_langdock.settings import CONFIG_SCHEMA, Settings
 from tap_langdock.streams import STREAMS
 from tap_langdock.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
-    from tap_langdock.client import LangdockStream
+    from singer_sdk import Stream
 
 
 class TapLangdock(Tap):
@@ -44,6 +45,15 @@ class TapLangdock(Tap):
         PluginCapabilities.FLATTENING,
     ]
 
+    def __init__(self, **kwargs: t.Any) -> None:
+        super().__init__(**kwargs)
+        # Settings only some streams need (audit_logs: workspace_id) are checked as soon as
+        # the catalog says which streams are selected: before the first request of any.
+        if self.input_catalog is not None:
+            for stream in self.streams.values():
+                if stream.selected and isinstance(stream, AuditLogsStream):
+                    stream.check_settings()
+
     @functools.cached_property
     def settings(self) -> Settings:
         """Validated settings (checked once, before any request)."""
@@ -63,8 +73,8 @@ class TapLangdock(Tap):
         return super()._validate_config(raise_errors=raise_errors)
 
     @override
-    def discover_streams(self) -> list[LangdockStream]:
-        return [stream_class(self) for stream_class in STREAMS]
+    def discover_streams(self) -> list[Stream]:
+        return [*(stream_class(self) for stream_class in STREAMS), AuditLogsStream(self)]
 
     @classmethod
     @override
