@@ -146,20 +146,33 @@ class AuditLog:
         self._faults = FaultSchedule()
         self._lock = threading.Lock()
         self._starts: collections.deque[float] = collections.deque()
+        self._delayed: list[tuple[int, Fault]] = []
+        """(request count at which it is queued, fault)."""
 
     # --- test-facing API -------------------------------------------------------------------
 
-    def add_fault(self, fault: Fault) -> None:
-        """Queue a fault for the next matching audit request (kinds: AUDIT_FAULT_KINDS)."""
+    def add_fault(self, fault: Fault, *, after_requests: int = 0) -> None:
+        """Queue a fault (kinds: AUDIT_FAULT_KINDS) for the requests after the next
+        ``after_requests`` ones, e.g. to fail a backfill in its third range."""
         if fault.kind not in AUDIT_FAULT_KINDS:
             raise ValueError(f"audit routes take {sorted(AUDIT_FAULT_KINDS)}, not {fault.kind!r}")
-        self._faults.add(fault)
+        if after_requests > 0:
+            with self._lock:
+                self._delayed.append((len(self.requests) + after_requests, fault))
+        else:
+            self._faults.add(fault)
 
     def set_random_faults(
         self, rate: float | None, seed: int = 0, kinds: Sequence[str | Fault] | None = None
     ) -> None:
         """Fault a ``rate`` share of audit requests, drawn from ``kinds`` by a seeded PRNG."""
         self._faults.set_random(rate, seed, kinds or ("rate_limit", "server_error", "reset"), 0.05)
+
+    def clear_faults(self) -> None:
+        """Drop queued and delayed faults and switch random faults off."""
+        self._faults.clear()
+        with self._lock:
+            self._delayed.clear()
 
     @property
     def fault_log(self) -> list[tuple[str, str, str]]:
@@ -172,6 +185,7 @@ class AuditLog:
             self._faults.log.clear()
             self.requests.clear()
             self._starts.clear()
+            self._delayed.clear()
             self.settings = dataclasses.replace(self._initial)
 
     def visible(
@@ -204,6 +218,7 @@ class AuditLog:
         if method != "GET":
             reply = _error(405, "Method Not Allowed", "Audit log routes accept GET only")
         else:
+            self._queue_delayed_faults()
             # The schedule's log labels every API request "export"; audit faults have their own.
             fault = self._faults.take("export", None, AUDIT_FAULT_KINDS, "/audit-logs")
             reply = self._reply(workspace_id, params, headers, usage_key, fault)
@@ -212,6 +227,13 @@ class AuditLog:
         with self._lock:
             self.requests.append(entry)
         return reply
+
+    def _queue_delayed_faults(self) -> None:
+        with self._lock:
+            due = [fault for at, fault in self._delayed if at <= len(self.requests)]
+            self._delayed = [(at, fault) for at, fault in self._delayed if at > len(self.requests)]
+        for fault in due:
+            self._faults.add(fault)
 
     def _reply(
         self,

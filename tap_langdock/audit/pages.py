@@ -72,7 +72,7 @@ class _Transient(Exception):
 
 @dataclass
 class _Attempts:
-    """Per-page counters of what went wrong, within one range's budget."""
+    """What went wrong while reading one range (one retry budget per range)."""
 
     budget: retries.RetryBudget
     malformed: int = 0
@@ -135,6 +135,7 @@ class PageReader:
         attempts: _Attempts,
     ) -> Page:
         query = page_query(window, cursor)
+        attempts.malformed = 0  # counted per page: a bad answer once a page is no pattern
         while True:
             try:
                 status, body, retry_after = self._get(query, stats)

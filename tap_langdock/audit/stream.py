@@ -32,6 +32,7 @@ if t.TYPE_CHECKING:
 
 
 def utc_now() -> dt.datetime:
+    """The clock of every audit stream not given one (tests swap it, as retries.sleep)."""
     return dt.datetime.now(UTC)
 
 
@@ -49,9 +50,9 @@ class AuditLogsStream(Stream):
     # records.convert() yields exactly the schema's properties in their types.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(self, tap: t.Any, *, clock: t.Callable[[], dt.datetime] = utc_now) -> None:
+    def __init__(self, tap: t.Any, *, clock: t.Callable[[], dt.datetime] | None = None) -> None:
         super().__init__(tap, schema=SCHEMA)
-        self.clock = clock
+        self.clock = clock if clock is not None else utc_now
         """Where "now" comes from: ranges end a few minutes before it."""
         self._warned: set[str] = set()
 

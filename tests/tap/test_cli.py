@@ -128,4 +128,4 @@ def test_about_and_discover_work_without_config() -> None:
     )
     streams = {s["tap_stream_id"] for s in json.loads(discover.stdout)["streams"]}
     assert "projects_usage" in streams
-    assert len(streams) == 11
+    assert len(streams) == 12  # eleven usage exports and audit_logs
