@@ -21,9 +21,16 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
-from zoneinfo import ZoneInfo
 
 from langdock_emulator.audit_data import UTC, AuditEntry, AuditLogData
+from langdock_emulator.audit_query import (
+    MAX_LIMIT,
+    Query,
+    after_start,
+    before_end,
+    offset_of,
+    parse_query,
+)
 from langdock_emulator.dates import BadRequestError
 from langdock_emulator.faults import Fault, FaultSchedule
 
@@ -31,10 +38,6 @@ AUDIT_ROUTE = re.compile(r"(?:/api/public|/api)?/audit-logs/([^/]+)/?")
 ORDERS = ("newest_first", "oldest_first")
 BOUNDS = ("inclusive", "exclusive", "half_open")
 CURSORS = ("id", "offset")
-MAX_LIMIT = 50
-# Zone-less from/to are read in the server's local time, as Langdock's Workflow API does:
-# a client that leaves out the zone gets a shifted period, which tests can see.
-SERVER_ZONE = ZoneInfo("Europe/Berlin")
 AUDIT_FAULT_KINDS = frozenset(
     {
         "rate_limit",
@@ -46,10 +49,6 @@ AUDIT_FAULT_KINDS = frozenset(
         "not_json",
         "slow",
     }
-)
-_ISO = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?"
-    r"(Z|[+-]\d{2}:?\d{2})?"
 )
 _RATE_SECONDS = 60.0
 
@@ -100,16 +99,6 @@ class AuditRequestLog:
     params: dict[str, str]
     status: int
     authorized: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class _Query:
-    limit: int
-    start: dt.datetime | None
-    end: dt.datetime | None
-    cursor: str | None
-    entity_type: str | None
-    actor_id: str | None
 
 
 def _json(status: int, payload: object, headers: dict[str, str] | None = None) -> AuditReply:
@@ -256,7 +245,7 @@ class AuditLog:
             reply = _error(429, "Too Many Requests", "Rate limit for audit logs API exceeded")
             return dataclasses.replace(reply, headers={"Retry-After": str(retry_after)})
         try:
-            query = _parse_query(params)
+            query = parse_query(params)
             return _json(200, self._page(query))
         except BadRequestError as exc:
             return _error(400, "Bad Request", str(exc))
@@ -295,14 +284,14 @@ class AuditLog:
             self._starts.append(now)
             return None
 
-    def _page(self, query: _Query) -> dict[str, Any]:
+    def _page(self, query: Query) -> dict[str, Any]:
         settings = self.settings
         entries = self._matching(query)
         newest_first = settings.order == "newest_first"
         entries.sort(key=lambda e: e.key, reverse=newest_first)
         offset = 0
         if query.cursor is not None and settings.cursor == "offset":
-            offset = _offset(query.cursor)
+            offset = offset_of(query.cursor)
         elif query.cursor is not None:
             after = self.data.find(query.cursor)
             if after is None:
@@ -322,7 +311,7 @@ class AuditLog:
             next_cursor = page[-1].id
         return {"data": [entry.payload for entry in page], "next_cursor": next_cursor}
 
-    def _matching(self, query: _Query) -> list[AuditEntry]:
+    def _matching(self, query: Query) -> list[AuditEntry]:
         now = self.clock()
         far = dt.timedelta(days=self.settings.retention_days + 1)
         start = query.start or now - far
@@ -334,19 +323,11 @@ class AuditLog:
         return [
             e
             for e in found
-            if (query.start is None or _after_start(e.created_at, query.start, bounds))
-            and (query.end is None or _before_end(e.created_at, query.end, bounds))
+            if (query.start is None or after_start(e.created_at, query.start, bounds))
+            and (query.end is None or before_end(e.created_at, query.end, bounds))
             and query.entity_type in (None, e.payload["entity_type"])
             and query.actor_id in (None, e.payload["actor_id"])
         ]
-
-
-def _after_start(created: dt.datetime, start: dt.datetime, bounds: str) -> bool:
-    return created > start if bounds == "exclusive" else created >= start
-
-
-def _before_end(created: dt.datetime, end: dt.datetime, bounds: str) -> bool:
-    return created <= end if bounds == "inclusive" else created < end
 
 
 _STATIC_FAULTS: dict[str, AuditReply] = {
@@ -369,56 +350,3 @@ def _fault_reply(fault: Fault) -> AuditReply | None:
         status = fault.status or 502
         return _html(status, "Bad Gateway" if status == 502 else "Service Unavailable")
     return _STATIC_FAULTS.get(kind)
-
-
-def _parse_query(params: dict[str, str]) -> _Query:
-    raw_limit = params.get("limit", str(MAX_LIMIT))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise BadRequestError(f"limit must be an integer between 1 and {MAX_LIMIT}")
-    start = _instant(params.get("from"), "from")
-    end = _instant(params.get("to"), "to")
-    if start is not None and end is not None and start > end:
-        raise BadRequestError("'from' must not be after 'to'")
-    return _Query(
-        limit=int(raw_limit),
-        start=start,
-        end=end,
-        cursor=params.get("cursor") or None,
-        entity_type=params.get("entity_type") or None,
-        actor_id=params.get("actor_id") or None,
-    )
-
-
-def _instant(text: str | None, name: str) -> dt.datetime | None:
-    if text is None:
-        return None
-    match = _ISO.fullmatch(text.strip())
-    if match is None:
-        raise BadRequestError(f"Invalid '{name}' date: expected ISO 8601")
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    try:
-        naive = dt.datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            int((fraction or "0").ljust(6, "0")),
-        )
-    except ValueError:
-        raise BadRequestError(f"Invalid '{name}' date: no such day or time") from None
-    if zone is None:
-        return naive.replace(tzinfo=SERVER_ZONE).astimezone(UTC)
-    if zone == "Z":
-        return naive.replace(tzinfo=UTC)
-    sign = -1 if zone[0] == "-" else 1
-    digits = zone[1:].replace(":", "")
-    offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return naive.replace(tzinfo=dt.timezone(sign * offset)).astimezone(UTC)
-
-
-def _offset(cursor: str) -> int:
-    if not cursor.startswith("off_") or not cursor[4:].isdigit():
-        raise BadRequestError("Invalid cursor")
-    return int(cursor[4:])

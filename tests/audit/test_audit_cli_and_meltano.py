@@ -17,11 +17,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from audit_support import instant
+from audit_support import AUDIT_KEY, instant
 from secret_scan import TEST_API_KEY, scan_for_secrets
 from warehouse_support import API_KEY, clean_env, make_project, meltano
 
-from langdock_emulator import Emulator
+from langdock_emulator import Emulator, Fault
 from tap_langdock.tap import TapLangdock
 
 UTC = dt.timezone.utc
@@ -51,14 +51,19 @@ def _catalog_file(tmp_path: Path, config: dict[str, t.Any]) -> Path:
     return path
 
 
-def _cli(tmp_path: Path, config: dict[str, t.Any], *args: str) -> list[dict[str, t.Any]]:
+def _cli(
+    tmp_path: Path, config: dict[str, t.Any], *args: str, env: dict[str, str] | None = None
+) -> list[dict[str, t.Any]]:
     (tmp_path / "config.json").write_text(json.dumps(config))
     result = subprocess.run(
         [sys.executable, "-m", "tap_langdock", "--config", str(tmp_path / "config.json"), *args],
         capture_output=True,
         text=True,
         timeout=300,
-        env={k: v for k, v in os.environ.items() if not k.startswith("TAP_LANGDOCK_")},
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("TAP_LANGDOCK_")},
+            **(env or {}),
+        },
         check=False,
     )
     scan_for_secrets(result.stdout + result.stderr, "tap-langdock CLI (audit_logs)")
@@ -88,6 +93,26 @@ def test_the_cli_archives_the_log_over_two_runs(tmp_path: Path) -> None:
         overlap = _midnight(FIRST_END + dt.timedelta(days=1)) - dt.timedelta(minutes=15)
         again = [r for r in second if r["type"] == "RECORD"]
         assert min(instant(m["record"]["created_at"]) for m in again) >= overlap
+
+
+def test_debug_logging_shows_neither_key(tmp_path: Path) -> None:
+    with Emulator(api_key=TEST_API_KEY, seed=7) as emu:
+        emu.audit.settings.api_key = AUDIT_KEY
+        emu.audit.add_fault(Fault("rate_limit", retry_after=0))
+        emu.audit.add_fault(Fault("reset"))
+        config = {
+            "api_key": TEST_API_KEY,
+            "api_url": emu.url,
+            "start_date": FIRST_END.isoformat(),
+            "end_date": FIRST_END.isoformat(),
+            "workspace_id": emu.audit.workspace_id,
+            "audit_log_api_key": AUDIT_KEY,
+        }
+        catalog = str(_catalog_file(tmp_path, config))
+        debug = {"TAP_LANGDOCK_LOGLEVEL": "DEBUG", "LOGLEVEL": "DEBUG"}
+        messages = _cli(tmp_path, config, "--catalog", catalog, env=debug)
+        assert [m for m in messages if m["type"] == "RECORD"]
+        assert all(request.authorized for request in emu.audit.requests[2:])
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import typing as t
 
 import pytest
 from audit_support import (
+    AUDIT_KEY,
     AUDIT_NOW,
     Clock,
     audit_config,
@@ -19,7 +21,9 @@ from audit_support import (
 )
 from tap_support import TapRun, run_tap
 
-from langdock_emulator import Emulator
+from langdock_emulator import Emulator, Fault
+from tap_langdock.audit import stream
+from tap_langdock.rate_limit import RateLimiter
 
 SETTLED = "2026-06-15T11:55:00.000000+00:00"  # AUDIT_NOW less five minutes
 
@@ -123,8 +127,6 @@ def test_a_backfill_over_several_runs_equals_the_log_whatever_the_server_does(
 
 
 def test_an_interrupted_backfill_resumes_at_the_range_it_was_in(emulator: Emulator) -> None:
-    from langdock_emulator import Fault
-
     clean = run(emulator)
     per_range = [int(n) for n in re.findall(r"(\d+) page\(s\), \d+ request", clean.log)]
     emulator.reset()  # the audit log's clock stays the shared one
@@ -173,8 +175,6 @@ def test_random_faults_give_the_same_records_and_state_as_a_clean_run(
 
 
 def test_retry_after_is_honoured(emulator: Emulator, fake_waits: t.Any) -> None:
-    from langdock_emulator import Fault
-
     emulator.audit.add_fault(Fault("rate_limit", retry_after=7))
     result = run(emulator)
     assert result.error is None
@@ -213,8 +213,6 @@ def test_pii_changes_actor_name_and_ip_address_only(emulator: Emulator, pii: str
     kept = by_id(run(emulator, end_date="2026-06-12").records["audit_logs"])
     changed = by_id(run(emulator, end_date="2026-06-12", pii=pii).records["audit_logs"])
     assert kept.keys() == changed.keys()
-    import hashlib
-
     for key, record in changed.items():
         original = kept[key]
         for field in ("actor_name", "ip_address"):
@@ -228,8 +226,6 @@ def test_pii_changes_actor_name_and_ip_address_only(emulator: Emulator, pii: str
 
 
 def test_a_separate_audit_key_is_used_and_never_shown(emulator: Emulator) -> None:
-    from audit_support import AUDIT_KEY
-
     emulator.audit.settings.api_key = AUDIT_KEY
     result = run(emulator, end_date="2026-06-12", audit_log_api_key=AUDIT_KEY)
     assert result.error is None, result.error
@@ -269,8 +265,6 @@ def test_refusals_stop_with_one_line(
 
 
 def test_the_usage_key_without_the_audit_scope_is_named(emulator: Emulator) -> None:
-    from audit_support import AUDIT_KEY
-
     emulator.audit.settings.api_key = AUDIT_KEY  # the usage key lacks the scope now
     result = run(emulator)
     assert "either the key lacks the AUDIT_LOG_API scope" in str(result.error)
@@ -315,9 +309,6 @@ def test_entries_read_twice_within_a_range_are_emitted_once(emulator: Emulator) 
 def test_every_request_takes_a_slot_from_the_shared_limiter(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch, fake_waits: t.Any
 ) -> None:
-    from tap_langdock.audit import stream
-    from tap_langdock.rate_limit import RateLimiter
-
     limiter = RateLimiter(3, clock=fake_waits.monotonic, sleep=fake_waits.sleep)
     asked: list[tuple[str, int]] = []
 
