@@ -29,3 +29,7 @@ class ExportError(LangdockError):
 
 class FileRejected(LangdockError):
     """A downloaded CSV file cannot be read as a Langdock export; none of its rows are emitted."""
+
+
+class AuditLogError(LangdockError):
+    """The audit log could not be read (refused, retries ran out, a bad page or entry)."""

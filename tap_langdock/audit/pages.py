@@ -23,15 +23,11 @@ from tap_langdock.audit.ranges import Range
 # The export path's transport helpers, reused as they are. TODO(lead): import them from
 # tap_langdock/export/transport.py once client.py is split.
 from tap_langdock.client import _never_connected, _read_limited
-from tap_langdock.errors import LangdockError
+from tap_langdock.errors import AuditLogError
 
 MAX_PAGE_BYTES = 32 * 1024 * 1024
 MAX_MALFORMED = 3
 MAX_UNREACHABLE_AT_START = 3
-
-
-class AuditLogError(LangdockError):
-    """The audit log could not be read; the message is the whole error line."""
 
 
 class BearerKey(requests.auth.AuthBase):

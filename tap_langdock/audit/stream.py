@@ -19,10 +19,10 @@ from singer_sdk.streams import Stream
 
 from tap_langdock._compat import override
 from tap_langdock.audit import bookmark
-from tap_langdock.audit.pages import AuditLogError, BearerKey, PageReader, RangeStats
+from tap_langdock.audit.pages import BearerKey, PageReader, RangeStats
 from tap_langdock.audit.ranges import OVERLAP, UTC, Plan, Range, plan_ranges, show
 from tap_langdock.audit.records import SCHEMA, BadEntry, Converted, convert
-from tap_langdock.errors import SettingsError
+from tap_langdock.errors import AuditLogError, SettingsError
 from tap_langdock.rate_limit import shared_limiter
 
 if t.TYPE_CHECKING:
