@@ -23,7 +23,7 @@ from tap_langdock.audit.pages import BearerKey, PageReader, RangeStats
 from tap_langdock.audit.ranges import OVERLAP, UTC, Plan, Range, plan_ranges, show
 from tap_langdock.audit.records import SCHEMA, BadEntry, Converted, convert
 from tap_langdock.errors import AuditLogError, SettingsError
-from tap_langdock.rate_limit import shared_limiter
+from tap_langdock.rate_limit import RateLimiter, shared_limiter
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
@@ -180,11 +180,16 @@ class AuditLogsStream(Stream):
         session.auth = BearerKey(str(key).strip())
         return session
 
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The process-wide request budget for this API, shared with the usage exports."""
+        # The one place that knows where request slots come from.
+        return shared_limiter(self.settings.api_url, self.settings.max_requests_per_minute)
+
     def _reader(self, session: requests.Session) -> PageReader:
         settings = self.settings
         assert settings.workspace_id is not None  # check_settings() ran
-        # The one place that knows where request slots come from (one budget per API).
-        limiter = shared_limiter(settings.api_url, settings.max_requests_per_minute)
+        limiter = self.rate_limiter
         workspace = urllib.parse.quote(settings.workspace_id, safe="")
         return PageReader(
             session=session,
