@@ -27,9 +27,9 @@ from singer_sdk.streams import RESTStream
 from tap_langdock import bookmark
 from tap_langdock._compat import override
 from tap_langdock.columns import Column, schema_for, with_group
-from tap_langdock.errors import LangdockError
 from tap_langdock.export.exporter import ExportJob, ExportResult, WindowExporter
 from tap_langdock.progress import Progress, StreamStats
+from tap_langdock.run_stream import RunStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
@@ -41,7 +41,7 @@ if t.TYPE_CHECKING:
 HISTORY_DAYS = 365
 
 
-class LangdockStream(RESTStream[t.Any]):
+class LangdockStream(RunStream, RESTStream[t.Any]):
     """A Langdock usage export, one CSV per window, incremental on ``period_end``."""
 
     primary_keys: t.ClassVar[tuple[str, ...]]
@@ -71,11 +71,6 @@ class LangdockStream(RESTStream[t.Any]):
         self._remembering_mask = SelectionMask()
 
     # Identity
-
-    @property
-    def run(self) -> Run:
-        """What this stream shares with the run's other streams."""
-        return self._run
 
     @property
     def settings(self) -> Settings:
@@ -124,11 +119,7 @@ class LangdockStream(RESTStream[t.Any]):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        try:
-            yield from self._export_windows(self.get_context_state(context))
-        except LangdockError as exc:
-            # Ends this stream at its last good window; the run decides whether it goes on.
-            self._run.stream_ended_early(exc, self.logger)
+        return self.within_run(self._export_windows(self.get_context_state(context)))
 
     def _export_windows(self, state: dict[str, t.Any]) -> t.Iterator[dict[str, t.Any]]:
         settings, progress = self.settings, self.progress
@@ -201,14 +192,6 @@ class LangdockStream(RESTStream[t.Any]):
     # and yields exactly the schema's properties, so the SDK's per-record conformance pass
     # would change nothing.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-
-    @override
-    def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
-        super().finalize_state_progress_markers(state)
-        if state is None:
-            # Without a state, this is Tap.sync_all() closing this stream (it is final, so the
-            # end of the run cannot be hooked there): the run may now fail for earlier streams.
-            self._run.stream_finished(self.logger)
 
     def _write_state(self, state: dict[str, t.Any]) -> None:
         # The SDK's own entry point that writes a STATE message now (its docstring calls it

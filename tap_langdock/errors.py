@@ -69,3 +69,7 @@ class StreamsFailed(ExportError):
     def __init__(self, failures: list[LangdockError]) -> None:
         super().__init__("; ".join(str(failure) for failure in failures))
         self.failures = failures
+
+
+class AuditLogError(LangdockError):
+    """The audit log could not be read (refused, retries ran out, a bad page or entry)."""

@@ -147,6 +147,25 @@ CONFIG_SCHEMA = th.PropertiesList(
             "below Langdock's limit (500 per minute) so parallel exports never meet HTTP 429."
         ),
     ),
+    th.Property(
+        "workspace_id",
+        th.StringType,
+        title="Workspace ID",
+        description=(
+            "Id of the Langdock workspace whose audit log the audit_logs stream reads; needed "
+            "only when that stream is selected."
+        ),
+    ),
+    th.Property(
+        "audit_log_api_key",
+        th.StringType,
+        secret=True,
+        title="Audit log API key",
+        description=(
+            "Key with the AUDIT_LOG_API scope for the audit_logs stream. Default: api_key, so "
+            "one key with both scopes serves both APIs."
+        ),
+    ),
 ).to_dict()
 
 
@@ -165,6 +184,8 @@ class Settings:
     max_retry_seconds: float
     max_parallel_exports: int = DEFAULT_MAX_PARALLEL_EXPORTS
     max_requests_per_minute: int = DEFAULT_MAX_REQUESTS_PER_MINUTE
+    workspace_id: str | None = None
+    """Needed only by the audit_logs stream, which checks it when selected."""
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -196,6 +217,7 @@ class Settings:
                 f"({end}) is before start_date ({start})",
                 "set end_date on or after start_date, or leave it unset for yesterday",
             )
+        _optional_key("audit_log_api_key", config.get("audit_log_api_key"))
         return cls(
             api_url=_api_url(config.get("api_url", DEFAULT_API_URL)),
             start_date=start,
@@ -218,6 +240,7 @@ class Settings:
                 config.get("max_requests_per_minute", DEFAULT_MAX_REQUESTS_PER_MINUTE),
                 1,
             ),
+            workspace_id=_workspace_id(config.get("workspace_id")),
         )
 
 
@@ -303,6 +326,25 @@ def _api_url(value: object) -> str:
             "use https",
         )
     return text
+
+
+def _workspace_id(value: object) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    if not isinstance(value, str) or len(text) > 200 or re.search(r"[\s/?#%]", text):
+        _fail(
+            "workspace_id",
+            f"({text[:60]!r}) is not a workspace id",
+            "use the id of your Langdock workspace (an identifier, not a URL)",
+        )
+    return text
+
+
+def _optional_key(setting: str, value: object) -> None:
+    # The value is never shown: it is a secret even when it is malformed.
+    if value is not None and not isinstance(value, str):
+        _fail(setting, "is not text", "set it to a Langdock API key, or leave it unset")
 
 
 def is_loopback(host: str) -> bool:

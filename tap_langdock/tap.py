@@ -16,6 +16,7 @@ from singer_sdk.helpers.capabilities import (
 )
 
 from tap_langdock._compat import override
+from tap_langdock.audit.stream import AuditLogsStream
 from tap_langdock.errors import LangdockError, StreamsFailed
 from tap_langdock.run import Run
 from tap_langdock.settings import CONFIG_SCHEMA, Settings
@@ -24,8 +25,6 @@ from tap_langdock.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
-
-    from tap_langdock.client import LangdockStream
 
 
 _SYNC_ORDER = {vars(stream_class)["name"]: i for i, stream_class in enumerate(STREAMS)}
@@ -56,6 +55,12 @@ class TapLangdock(Tap):
         urllib3_log = logging.getLogger("urllib3")
         urllib3_log.setLevel(max(urllib3_log.level, logging.INFO))
         super().__init__(*args, **kwargs)
+        # Settings only some streams need (audit_logs: workspace_id) are checked as soon as
+        # the catalog says which streams are selected: before the first request of any.
+        if self.input_catalog is not None:
+            for stream in self.streams.values():
+                if stream.selected and isinstance(stream, AuditLogsStream):
+                    stream.check_settings()
 
     @functools.cached_property
     def settings(self) -> Settings:
@@ -85,17 +90,19 @@ class TapLangdock(Tap):
         return sum(1 for stream in self.streams.values() if stream.selected)
 
     @override
-    def discover_streams(self) -> list[LangdockStream]:
-        return [stream_class(self, run=self.run) for stream_class in STREAMS]
+    def discover_streams(self) -> list[Stream]:
+        exports: list[Stream] = [stream_class(self, run=self.run) for stream_class in STREAMS]
+        return [*exports, AuditLogsStream(self, run=self.run)]
 
     @property
     @override
     def streams(self) -> dict[str, Stream]:
         # The SDK sorts streams by name, and sync_all() syncs them in this mapping's order:
         # the most-used data (the default selection, first in STREAMS) must not wait behind
-        # optional streams.
+        # optional streams; the audit log comes last.
         streams = super().streams
-        return dict(sorted(streams.items(), key=lambda item: _SYNC_ORDER.get(item[0], 0)))
+        last = len(_SYNC_ORDER)
+        return dict(sorted(streams.items(), key=lambda item: _SYNC_ORDER.get(item[0], last)))
 
     @classmethod
     @override

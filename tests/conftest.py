@@ -8,12 +8,14 @@ subprocess scan their own output with `tests.support.secrets.scan_for_secrets`.
 from __future__ import annotations
 
 import typing as t
+from pathlib import Path
 
 import pluggy
 import pytest
 
 from langdock_emulator import Emulator
 from tests.support.clock import FakeClock, fake_clock
+from tests.support.meltano_project import installed_project
 from tests.support.secrets import FINDINGS, SCANS, TEST_API_KEY, find_secrets, rescan
 
 TESTS = [0]
@@ -59,3 +61,10 @@ def emulator() -> t.Iterator[Emulator]:
         yield emu
         rescan(emu, where="emulator teardown")
         assert emu.storage_saw_authorization == 0, "the API key reached the storage host"
+
+
+@pytest.fixture(scope="session")
+def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary Meltano project (the repo's meltano.yml and transform/) with its plugins,
+    installed once per session for every folder that runs Meltano."""
+    return installed_project(tmp_path_factory.mktemp("meltano-project"))

@@ -85,7 +85,7 @@ class ExportApi:
         self._reached.set()
         with response:
             try:
-                content = _read_limited(response, protocol.MAX_ENVELOPE_BYTES)
+                content = read_limited(response, protocol.MAX_ENVELOPE_BYTES)
             except requests.RequestException as exc:
                 return protocol.retry(f"Langdock's answer was cut off ({type(exc).__name__})")
             retry_after = retries.parse_retry_after(response.headers.get("Retry-After"))
@@ -133,7 +133,7 @@ def _failed_post(exc: requests.RequestException, timeout: float) -> Answer:
     if isinstance(exc, requests.Timeout):
         return protocol.retry(f"Langdock did not answer within {timeout:.0f} s")
     if isinstance(exc, requests.ConnectionError):
-        if _never_connected(exc):
+        if never_connected(exc):
             reason = f"cannot connect to Langdock ({type(exc).__name__})"
             return protocol.retry(reason, unreachable=True)
         return protocol.retry(f"connection to Langdock dropped ({type(exc).__name__})")
@@ -158,13 +158,13 @@ def _receive(response: requests.Response, sink: t.IO[bytes]) -> int | Answer:
     return received
 
 
-def _never_connected(exc: requests.ConnectionError) -> bool:
+def never_connected(exc: requests.ConnectionError) -> bool:
     """Whether the connection was never made (refused, name not found), not dropped later."""
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def _read_limited(response: requests.Response, limit: int) -> bytes | None:
+def read_limited(response: requests.Response, limit: int) -> bytes | None:
     """The body, or None when it is larger than ``limit`` (then it is not read further)."""
     chunks: list[bytes] = []
     size = 0

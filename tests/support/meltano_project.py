@@ -16,6 +16,8 @@ import sys
 import typing as t
 from pathlib import Path
 
+import pytest
+
 from langdock_emulator import Emulator
 from tests.support.contract import DEFAULT_STREAMS as DEFAULT_STREAM_NAMES
 from tests.support.contract import KEYS, STREAMS_BY_NAME
@@ -250,3 +252,36 @@ def check_second_run_exports(loads: Loads) -> None:
     assert by_type == {
         STREAMS_BY_NAME[name].export_type: [END_DATE, SECOND_END_DATE] for name in DEFAULT_STREAMS
     }
+
+
+# Plugins the tests run; installing the Snowflake and BigQuery loaders would only cost time.
+TEST_PLUGINS = ("tap-langdock", "target-duckdb", "target-postgres", "dbt")
+
+
+def missing(reason: str, *, required: bool) -> t.NoReturn:
+    """Skip for what this machine lacks, or fail where it is required (CI)."""
+    if required:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def postgres_required() -> bool:
+    return os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+def installed_project(directory: Path) -> Path:
+    """A Meltano project in ``directory`` with the plugins the tests run installed."""
+    if not MELTANO.exists():
+        missing(
+            f"Meltano is not installed next to {MELTANO.parent}: pip install -e '.[warehouse]'",
+            required=bool(os.environ.get("CI")) or postgres_required(),
+        )
+    project = make_project(directory)
+    run = meltano(
+        project,
+        ["install", *TEST_PLUGINS],
+        clean_env(MELTANO_DATABASE_URI=f"sqlite:///{project / 'install.db'}"),
+        timeout=900,
+    )
+    run.check()
+    return project

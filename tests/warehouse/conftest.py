@@ -17,14 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.meltano_project import (
-    MELTANO,
-    Loads,
-    clean_env,
-    load_scenario,
-    make_project,
-    meltano,
-)
+from tests.support.meltano_project import Loads, load_scenario, missing, postgres_required
 from tests.warehouse.warehouses import DuckDBWarehouse, Postgres, PostgresWarehouse, Warehouse
 
 POSTGRES_VARIABLES = (
@@ -34,37 +27,6 @@ POSTGRES_VARIABLES = (
     "TARGET_POSTGRES_PASSWORD",
     "TARGET_POSTGRES_DATABASE",
 )
-# Plugins the tests run; installing the Snowflake and BigQuery loaders would only cost time.
-TEST_PLUGINS = ("tap-langdock", "target-duckdb", "target-postgres", "dbt")
-
-
-def _missing(reason: str, *, required: bool) -> t.NoReturn:
-    if required:
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _postgres_required() -> bool:
-    return os.environ.get("REQUIRE_POSTGRES") == "1"
-
-
-@pytest.fixture(scope="session")
-def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A temporary Meltano project (the repo's meltano.yml and transform/) with its plugins."""
-    if not MELTANO.exists():
-        _missing(
-            f"Meltano is not installed next to {MELTANO.parent}: pip install -e '.[warehouse]'",
-            required=bool(os.environ.get("CI")) or _postgres_required(),
-        )
-    project = make_project(tmp_path_factory.mktemp("meltano-project"))
-    run = meltano(
-        project,
-        ["install", *TEST_PLUGINS],
-        clean_env(MELTANO_DATABASE_URI=f"sqlite:///{project / 'install.db'}"),
-        timeout=900,
-    )
-    run.check()
-    return project
 
 
 @pytest.fixture(scope="session")
@@ -75,17 +37,17 @@ def postgres() -> t.Iterator[Postgres]:
         name for name, value in present.items() if not value and name != "TARGET_POSTGRES_PASSWORD"
     ]
     if absent:
-        _missing(
+        missing(
             "PostgreSQL tests need a server: set " + ", ".join(absent) + " (and "
             "TARGET_POSTGRES_PASSWORD if it asks for one); .ci/run starts a throwaway server",
-            required=_postgres_required(),
+            required=postgres_required(),
         )
     try:
         import psycopg
     except ImportError:
-        _missing(
+        missing(
             "psycopg is not installed: pip install -e '.[warehouse]'",
-            required=_postgres_required(),
+            required=postgres_required(),
         )
     server = Postgres(env=present, prefix="lw" + secrets.token_hex(4))
     try:
@@ -93,9 +55,9 @@ def postgres() -> t.Iterator[Postgres]:
             connection.execute("select 1")
     except psycopg.Error as exc:
         host = f"{present['TARGET_POSTGRES_HOST']}:{present['TARGET_POSTGRES_PORT']}"
-        _missing(
+        missing(
             f"PostgreSQL at {host} is not reachable: {exc}".splitlines()[0],
-            required=_postgres_required(),
+            required=postgres_required(),
         )
     yield server
     with server.connect() as connection:

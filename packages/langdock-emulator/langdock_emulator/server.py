@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from langdock_emulator.audit_log import AUDIT_ROUTE, AuditLog
 from langdock_emulator.columns import (
     DATA_TYPE,
     EXPORT_TYPES,
@@ -299,6 +300,8 @@ class Emulator:
         self.settings = settings.copy() if settings is not None else WorkspaceSettings()
         self._initial_settings = self.settings.copy()
         self.data = UsageData(seed)
+        # The Audit Logs API of the same workspace (its id is the exports' org_id).
+        self.audit = AuditLog(seed, self.data.org_id)
         self.export_requests: list[ExportRequestLog] = []
         self.download_requests: list[DownloadLog] = []
         self.storage_saw_authorization = 0
@@ -389,6 +392,7 @@ class Emulator:
             self.storage_saw_authorization = 0
             self._rate_windows.clear()
             self.load.reset()
+            self.audit.reset()
             # In place, so references a test took to ``emu.settings`` stay live.
             initial = self._initial_settings.copy()
             for field in dataclasses.fields(initial):
@@ -452,6 +456,12 @@ class Emulator:
         storage = _STORAGE_ROUTE.fullmatch(path)
         if storage is not None and method == "GET":
             return self._download(path, storage.group(1), split.query, headers)
+        audit = AUDIT_ROUTE.fullmatch(path)
+        if audit is not None:
+            answer = self.audit.handle(method, audit.group(1), split.query, headers, self.api_key)
+            return _Reply(
+                answer.status, answer.body, answer.content_type, answer.headers, reset=answer.reset
+            )
         export = _EXPORT_ROUTE.fullmatch(path)
         if export is not None:
             if method != "POST":
