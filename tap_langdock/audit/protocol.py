@@ -15,10 +15,10 @@ import typing as t
 from dataclasses import dataclass
 
 from tap_langdock.audit.ranges import UTC, Range
+from tap_langdock.export.protocol import error_text
 
 PAGE_LIMIT = 50
 RETRY_STATUSES = frozenset({408, 425, 429})
-_MAX_ERROR_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -150,22 +150,3 @@ def _next_cursor(document: dict[str, t.Any]) -> str | Malformed | None:
     if cursor is not None and not isinstance(cursor, str):
         return Malformed(f"Langdock's next_cursor is a {type(cursor).__name__}, not text")
     return cursor or None
-
-
-def error_text(body: bytes | None) -> str:
-    """Langdock's own error text as ``: <error>: <message>``, short and on one line."""
-    try:
-        document = json.loads(body or b"")
-    except ValueError:
-        return ""
-    if not isinstance(document, dict):
-        return ""
-    parts = [
-        " ".join(document[key].split())
-        for key in ("error", "message")
-        if isinstance(document.get(key), str) and document[key].strip()
-    ]
-    if len(parts) == 2 and parts[1].startswith(parts[0]):
-        parts = parts[1:]
-    text = ": ".join(parts)
-    return f": {text[:_MAX_ERROR_CHARS]}" if text else ""

@@ -13,12 +13,12 @@ from tap_langdock.audit.protocol import (
     Refused,
     Retry,
     classify,
-    error_text,
     format_instant,
     page_query,
     parse_page,
 )
 from tap_langdock.audit.ranges import Range
+from tap_langdock.export.protocol import error_text
 
 UTC = dt.timezone.utc
 WHERE = "audit_logs, range 2026-06-14T00:00:00Z..2026-06-15T00:00:00Z"
