@@ -1,0 +1,67 @@
+"""The headline figures at the top of the page, with their change over the last days."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from langdock_report.formatting import DASH, decimal, integer, usd
+from langdock_report.period import Period
+from langdock_report.warehouse import Row
+
+
+@dataclasses.dataclass(frozen=True)
+class Card:
+    key: str
+    label: str
+    value: object
+    text: str
+    detail: str
+    change_pct: float | None
+    change_text: str
+    # "up" / "down" / "flat" / "" (nothing to compare); cost changes are never "good" or "bad".
+    trend: str
+    neutral: bool = False
+
+
+def _change(row: Row, key: str, period: Period) -> tuple[float | None, str, str]:
+    if period.compare_days is None:
+        return None, "Period too short to compare (needs 14 days or more).", ""
+    pct = row.get(f"{key}_change_pct")
+    days = period.compare_days
+    basis = f"last {days} days vs the {days} before"
+    if pct is None:
+        return None, f"None in the {days} days before the last {days}: nothing to compare", ""
+    trend = "flat" if abs(pct) < 0.05 else ("up" if pct > 0 else "down")
+    arrow = {"up": "\u25b2", "down": "\u25bc", "flat": "\u25cf"}[trend]
+    return float(pct), f"{arrow} {abs(pct):.1f}% {basis}", trend
+
+
+def headline_cards(row: Row, period: Period) -> list[Card]:
+    def card(key: str, label: str, text: str, detail: str, neutral: bool = False) -> Card:
+        pct, change_text, trend = _change(row, key, period)
+        return Card(key, label, row.get(key), text, detail, pct, change_text, trend, neutral)
+
+    has_cost = bool(row.get("rows_with_cost"))
+    cost = card(
+        "cost_usd",
+        "Model cost (BYOK)",
+        usd(row["cost_usd"]) if has_cost else DASH,
+        "Estimated provider cost of bring-your-own-key models"
+        if has_cost
+        else "No cost: Langdock reports cost only for BYOK models",
+        neutral=True,
+    )
+    if not has_cost:
+        cost = dataclasses.replace(cost, change_pct=None, change_text="", trend="")
+    return [
+        card("messages", "Messages", integer(row["messages"]), "Chat, agents and projects"),
+        card(
+            "active_users",
+            "Active users",
+            integer(row["active_users"]),
+            f"{decimal(row['avg_daily_active_users'])} on an average day",
+        ),
+        card("agents_used", "Agents used", integer(row["agents_used"]), "With one message or more"),
+        card("requests", "Model requests", integer(row["requests"]), "All models and surfaces"),
+        cost,
+    ]
