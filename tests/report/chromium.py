@@ -7,6 +7,7 @@ events to fd 4, each a JSON message ended by a NUL byte (what Playwright and Pup
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -77,9 +78,18 @@ class Chromium:
         # A small Python trampoline maps the two pipe ends onto fds 3 and 4, where Chromium
         # expects them (sh cannot: dash only redirects fds 0 to 9).
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _TRAMPOLINE, str(commands_read), str(answers_write),
-             executable, *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={self._profile}",
-             "about:blank"],
+            [
+                sys.executable,
+                "-c",
+                _TRAMPOLINE,
+                str(commands_read),
+                str(answers_write),
+                executable,
+                *FLAGS,
+                "--remote-debugging-pipe",
+                f"--user-data-dir={self._profile}",
+                "about:blank",
+            ],
             pass_fds=(commands_read, answers_write),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -164,10 +174,8 @@ class Chromium:
         return page
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(ProtocolError, OSError):
             self.send("Browser.close")
-        except (ProtocolError, OSError):
-            pass
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -209,7 +217,9 @@ class Page:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             # Between navigation and the new document, the page may have no document yet.
-            if self.evaluate(f"(() => {{ try {{ return !!({ready}); }} catch (e) {{ return false; }} }})()"):
+            if self.evaluate(
+                f"(() => {{ try {{ return !!({ready}); }} catch (e) {{ return false; }} }})()"
+            ):
                 return
             time.sleep(0.05)
         raise ProtocolError(f"{path.name}: not ready after {timeout:.0f} s ({ready})")
@@ -247,7 +257,9 @@ class Page:
         )
         shot = self.send(
             "Page.captureScreenshot",
-            {"format": "png", "clip": {"x": 0, "y": 0, "width": width, "height": height,
-                                       "scale": 1}},
+            {
+                "format": "png",
+                "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+            },
         )
         path.write_bytes(base64.b64decode(shot["data"]))

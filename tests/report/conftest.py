@@ -18,9 +18,9 @@ import pytest
 
 # The Meltano helpers of the warehouse tests (one copy of how the suite runs Meltano).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "warehouse"))
-from chromium import Chromium, find_chromium  # noqa: E402
-from report_support import page_data  # noqa: E402
-from warehouse_support import (  # noqa: E402
+from chromium import Chromium, find_chromium
+from report_support import page_data
+from warehouse_support import (
     MELTANO,
     clean_env,
     dbt_env,
@@ -64,8 +64,9 @@ def report_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def load_workspace(project: Path, work: Path, name: str) -> Workspace:
-    from langdock_emulator import Emulator
     from warehouse_support import API_KEY
+
+    from langdock_emulator import Emulator
 
     first, last, byok, pii = SCENARIOS[name]
     database = work / f"{name}.duckdb"
@@ -119,8 +120,13 @@ def build(workspace: Workspace, out: Path, *extra: str) -> Built:
     import subprocess
 
     result = subprocess.run(
-        [sys.executable, "-m", "langdock_report", "--duckdb", str(workspace.database)]
-        + ["--out", str(out), *extra],
+        [
+            sys.executable,
+            "-m",
+            "langdock_report",
+            *("--duckdb", str(workspace.database), "--out", str(out)),
+            *extra,
+        ],
         capture_output=True,
         text=True,
         timeout=300,

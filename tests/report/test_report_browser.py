@@ -53,7 +53,8 @@ _MEASURE_CHARTS = """
     const marks = {};
     for (const group of panel.querySelectorAll('g.role-mark')) {
       const type = [...group.classList].find((c) => c.startsWith('mark-')).slice(5);
-      marks[type] = (marks[type] || 0) + group.querySelectorAll(':scope > path, :scope > text').length;
+      const items = group.querySelectorAll(':scope > path, :scope > text').length;
+      marks[type] = (marks[type] || 0) + items;
     }
     out[panel.id.slice(6)] = {width: box.width, height: box.height, marks: marks};
   }
@@ -105,7 +106,8 @@ def test_every_chart_has_a_size_and_one_mark_per_number(
         rows = len(chart_values(byok_report.data, chart_id))
         assert rows > 0, chart_id
         size = drawn[chart_id]
-        assert size["width"] > 200 and size["height"] > 100, (chart_id, size)
+        assert size["width"] > 200, (chart_id, size)
+        assert size["height"] > 100, (chart_id, size)
         expected = {mark: count * rows for mark, count in per_row.items()}
         if chart_id == "active-users-daily":
             expected["line"] = 1  # one path through all the points
@@ -151,9 +153,7 @@ def test_tooltips_give_the_exact_numbers(browser: Chromium, byok_report: Built) 
         text = page.evaluate(_TOOLTIP)
         assert text, f"{chart_id}: no tooltip when hovering its first mark"
         values = chart_values(byok_report.data, chart_id)
-        candidates = set().union(
-            *(_number_texts(v[field], field.endswith("_usd")) for v in values)
-        )
+        candidates = set().union(*(_number_texts(v[field], field.endswith("_usd")) for v in values))
         assert any(c in text for c in candidates), (chart_id, text)
         page.hover(1, 1)
 
@@ -171,21 +171,18 @@ def test_days_stay_the_days_of_the_export_in_a_viewer_west_of_utc(
         page.evaluate("new Promise((done) => requestAnimationFrame(() => done(true)))")
         assert "Sat 1 Feb 2025" in page.evaluate(_TOOLTIP)
         first_label = page.evaluate(
-            "document.querySelector('#chart-messages-by-surface .role-axis-label text')"
-            ".textContent"
+            "document.querySelector('#chart-messages-by-surface .role-axis-label text').textContent"
         )
         assert first_label == "3 Feb"  # the first Monday of the period
     finally:
         browser.close()
 
 
-HOSTILE_AGENT = '</script><img src=x onerror="console.error(\'xss\')"><script>console.error(1)'
-HOSTILE_PROJECT = "<b>bold</b> & \"quoted\" ' line\r\nbreak"
+HOSTILE_AGENT = "</script><img src=x onerror=\"console.error('xss')\"><script>console.error(1)"
+HOSTILE_PROJECT = '<b>bold</b> & "quoted" \' line\r\nbreak'
 
 
-def test_names_with_markup_stay_text(
-    browser: Chromium, byok_report: Built, tmp_path: Path
-) -> None:
+def test_names_with_markup_stay_text(browser: Chromium, byok_report: Built, tmp_path: Path) -> None:
     database = tmp_path / "hostile.duckdb"
     shutil.copy(byok_report.workspace.database, database)
     with duckdb.connect(str(database)) as connection:

@@ -170,7 +170,9 @@ def test_adoption_by_department_follows_each_users_latest_department(byok_report
     assert got == dict(expected)
     for value in values:
         assert close(value["adoption"], value["active_users"] / value["users_seen"])
-    assert [v["users_seen"] for v in values] == sorted((v["users_seen"] for v in values), reverse=True)
+    assert [v["users_seen"] for v in values] == sorted(
+        (v["users_seen"] for v in values), reverse=True
+    )
 
 
 def _ranked(rows: list[Row], key: str, top: int = 10) -> list[Row]:
@@ -331,10 +333,8 @@ def test_api_keys_by_requests_and_cost_equal_the_staging_rows(byok_report: Built
 
 
 def _csv_rows(text: str, chart_id: str) -> list[list[str]]:
-    found = re.search(
-        rf'download="langdock-{re.escape(chart_id)}\.csv" href="data:text/csv;charset=utf-8,([^"]*)"',
-        text,
-    )
+    link = rf'download="langdock-{re.escape(chart_id)}\.csv" href="data:text/csv;charset=utf-8,'
+    found = re.search(link + '([^"]*)"', text)
     assert found, chart_id
     decoded = urllib.parse.unquote(found.group(1)).lstrip("\ufeff")
     return list(csv.reader(io.StringIO(decoded)))

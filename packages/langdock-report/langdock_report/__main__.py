@@ -1,9 +1,9 @@
 """Command line: ``python -m langdock_report`` (or ``langdock-report``).
 
-    python -m langdock_report                       # output/langdock.duckdb -> output/langdock-report.html
-    python -m langdock_report --duckdb FILE --out FILE.html
-    python -m langdock_report --postgres "host=... dbname=... user=..."
-    python -m langdock_report --postgres-env        # TARGET_POSTGRES_HOST, _PORT, _USER, ...
+python -m langdock_report               # output/langdock.duckdb -> output/langdock-report.html
+python -m langdock_report --duckdb FILE --out FILE.html
+python -m langdock_report --postgres "host=... dbname=... user=..."
+python -m langdock_report --postgres-env        # TARGET_POSTGRES_HOST, _PORT, _USER, ...
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         help="schema of the marts (default: $DBT_SCHEMA or langdock, plus _marts)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
-    parser.add_argument("--from", dest="first_day", type=_day, help="first day (default: first loaded)")
+    parser.add_argument(
+        "--from", dest="first_day", type=_day, help="first day (default: first loaded)"
+    )
     parser.add_argument("--to", dest="last_day", type=_day, help="last day (default: last loaded)")
     parser.add_argument("--top", type=int, default=10, help="rows of each top list (default 10)")
     parser.add_argument(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import typing as t
 
 from langdock_report.formatting import DASH, decimal, integer, usd
 from langdock_report.period import Period
@@ -36,6 +37,11 @@ def _change(row: Row, key: str, period: Period) -> tuple[float | None, str, str]
     return float(pct), f"{arrow} {abs(pct):.1f}% {basis}", trend
 
 
+def _average(value: object) -> str:
+    """One decimal for small teams (12.5 users), none once it would only be noise."""
+    return decimal(value, 1 if value is not None and float(t.cast(float, value)) < 100 else 0)
+
+
 def headline_cards(row: Row, period: Period) -> list[Card]:
     def card(key: str, label: str, text: str, detail: str, neutral: bool = False) -> Card:
         pct, change_text, trend = _change(row, key, period)
@@ -44,11 +50,11 @@ def headline_cards(row: Row, period: Period) -> list[Card]:
     has_cost = bool(row.get("rows_with_cost"))
     cost = card(
         "cost_usd",
-        "Model cost (BYOK)",
+        "Model cost",
         usd(row["cost_usd"]) if has_cost else DASH,
-        "Estimated provider cost of bring-your-own-key models"
+        "Estimated provider cost (BYOK workspace)"
         if has_cost
-        else "No cost: Langdock reports cost only for BYOK models",
+        else "Langdock reports model cost only with bring-your-own-key (BYOK)",
         neutral=True,
     )
     if not has_cost:
@@ -59,7 +65,7 @@ def headline_cards(row: Row, period: Period) -> list[Card]:
             "active_users",
             "Active users",
             integer(row["active_users"]),
-            f"{decimal(row['avg_daily_active_users'])} on an average day",
+            f"{_average(row['avg_daily_active_users'])} on an average day",
         ),
         card("agents_used", "Agents used", integer(row["agents_used"]), "With one message or more"),
         card("requests", "Model requests", integer(row["requests"]), "All models and surfaces"),

@@ -33,8 +33,10 @@ def json_ready(rows: t.Sequence[Row]) -> list[Row]:
     ]
 
 
-def unique_labels(rows: list[Row], name_key: str, id_key: str, qualifier: str | None = None) -> None:
-    """Give every row a one-line ``label``; equal names get the qualifier or id to tell them apart."""
+def unique_labels(
+    rows: list[Row], name_key: str, id_key: str, qualifier: str | None = None
+) -> None:
+    """Give every row a one-line ``label``; equal names get the qualifier (or id) added."""
     names = [one_line(row[name_key]) or str(row[id_key]) for row in rows]
     for row, name in zip(rows, names, strict=True):
         label = name
@@ -50,7 +52,13 @@ def top_note(shown: int, total_key: str, rows: list[Row], noun: str) -> str:
 
 
 def messages_by_surface(rows: list[Row], period: Period) -> Chart:
-    spec = specs.messages_by_surface(json_ready(rows), period.timezone, period.first_day, period.last_day) if rows else None
+    spec = (
+        specs.messages_by_surface(
+            json_ready(rows), period.timezone, period.first_day, period.last_day
+        )
+        if rows
+        else None
+    )
     return Chart(
         id="messages-by-surface",
         title="Messages per day by surface",
@@ -76,7 +84,11 @@ def active_users_daily(rows: list[Row], period: Period) -> Chart:
         subtitle="Users who sent at least one message that day.",
         columns=[Column("day", "Day", "date"), Column("active_users", "Active users")],
         rows=rows,
-        spec=specs.active_users_daily(json_ready(rows), period.timezone, period.first_day, period.last_day) if rows else None,
+        spec=specs.active_users_daily(
+            json_ready(rows), period.timezone, period.first_day, period.last_day
+        )
+        if rows
+        else None,
         empty="No user activity in this period.",
     )
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from langdock_report import specs
-from langdock_report.charts import Chart, top_note, json_ready, unique_labels
+from langdock_report.charts import Chart, json_ready, top_note, unique_labels
 from langdock_report.formatting import Column
 from langdock_report.warehouse import Row
 
 NO_MODEL_COST = (
-    "No cost reported: Langdock gives a cost per model only for bring-your-own-key (BYOK) "
-    "models, and this period has no BYOK usage."
+    "No cost reported: Langdock's models export has cost columns only in workspaces with "
+    "bring-your-own-key (BYOK) models."
 )
 
 
@@ -60,19 +60,20 @@ def model_cost(rows: list[Row], providers: list[str]) -> Chart:
             specs.text_tip("model_name", "Model"),
             specs.text_tip("model_provider", "Provider"),
             specs.money_tip("cost_usd", "Cost (USD)"),
-            specs.count_tip("byok_requests", "BYOK requests"),
+            specs.count_tip("requests", "Requests"),
         ],
-        description="Cost per model (BYOK usage)",
+        description="Cost per model",
     )
     return Chart(
         id="model-cost",
         title="Cost per model",
-        subtitle="Estimated provider cost in USD of bring-your-own-key usage, the only usage "
-        "Langdock reports a model cost for.",
+        subtitle="Estimated provider cost in USD, which Langdock reports in workspaces with "
+        "bring-your-own-key (BYOK) models.",
         columns=[
             Column("model_name", "Model", "text"),
             Column("model_provider", "Provider", "text"),
             Column("cost_usd", "Cost (USD)", "usd"),
+            Column("requests", "Requests"),
             Column("byok_requests", "BYOK requests"),
         ],
         rows=costed,
@@ -92,19 +93,20 @@ def providers_chart(rows: list[Row]) -> Chart:
             specs.text_tip("model_provider", "Provider"),
             specs.count_tip("requests", "Requests"),
             specs.count_tip("models", "Models used"),
-            specs.money_tip("cost_usd", "Cost (USD, BYOK)"),
+            specs.money_tip("cost_usd", "Cost (USD)"),
         ],
         description="Requests per provider",
     )
     return Chart(
         id="provider-requests",
         title="Requests and cost per provider",
-        subtitle="All model requests per provider; cost where BYOK usage reports it.",
+        subtitle="All model requests per provider, and their cost where Langdock reports it "
+        "(BYOK workspaces).",
         columns=[
             Column("model_provider", "Provider", "text"),
             Column("requests", "Requests"),
             Column("models", "Models used"),
-            Column("cost_usd", "Cost (USD, BYOK)", "usd"),
+            Column("cost_usd", "Cost (USD)", "usd"),
         ],
         rows=rows,
         spec=spec if rows else None,

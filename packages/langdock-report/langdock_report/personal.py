@@ -23,10 +23,7 @@ class PersonalData:
         if self.mode == "hash":
             return "Personal data: hashed when loaded (pii=hash); no names or e-mails shown"
         if self.mode == "none":
-            return (
-                "Personal data: none loaded (pii=drop, or user-level data disabled in "
-                "Langdock)"
-            )
+            return "Personal data: none loaded (pii=drop, or user-level data disabled in Langdock)"
         if not self.shown:
             return "Personal data: loaded, but left out of this report (--hide-personal-data)"
         return "Personal data: as loaded (pii=keep); owners' e-mails appear in the tables"

@@ -182,10 +182,12 @@ def active_users_daily(
         "title": "Active users",
         "axis": {"format": COUNT, "tickMinStep": 1},
     }
+    # Over a few months, dots would blur into a band: they stay as invisible hover targets.
+    dots: Spec = {"size": 36} if len(values) <= 92 else {"size": 60, "opacity": 0}
     spec["layer"] = [
         {"mark": {"type": "line", "color": USERS_COLOUR, "strokeWidth": 2}},
         {
-            "mark": {"type": "point", "filled": True, "color": USERS_COLOUR, "size": 36},
+            "mark": {"type": "point", "filled": True, "color": USERS_COLOUR, **dots},
             "encoding": {"tooltip": [_day_tooltip(), _count("active_users", "Active users")]},
         },
     ]
@@ -202,6 +204,8 @@ def active_users_weekly(values: list[dict[str, t.Any]]) -> Spec:
             "type": "ordinal",
             "title": "Week (Monday to Sunday)",
             "axis": {
+                # At most about twelve labels: every week for a quarter, fewer beyond.
+                "values": [row["week_start"] for row in values][:: max(1, -(-len(values) // 12))],
                 "labelExpr": "utcFormat(toDate(datum.value), '%-d %b')",
                 "labelAngle": 0,
                 "labelOverlap": "greedy",

@@ -12,6 +12,8 @@ import re
 import typing as t
 from pathlib import Path
 
+import duckdb
+
 from langdock_report.errors import ReportError
 
 # ``:name`` but not the ``::`` of a PostgreSQL cast.
@@ -49,6 +51,7 @@ class Warehouse:
     label = "warehouse"
 
     def __init__(self, schema: str) -> None:
+        quote_identifier(schema)  # refuse a bad name before connecting
         self.schema = schema
 
     def rows(self, sql: str, params: t.Mapping[str, object]) -> list[Row]:
@@ -90,8 +93,6 @@ class Warehouse:
 
 class DuckDBWarehouse(Warehouse):
     def __init__(self, path: Path, schema: str) -> None:
-        import duckdb
-
         super().__init__(schema)
         self.label = f"DuckDB file {path}"
         if not path.is_file():
@@ -120,7 +121,7 @@ class DuckDBWarehouse(Warehouse):
 class PostgresWarehouse(Warehouse):
     def __init__(self, dsn: str | None, schema: str) -> None:
         try:
-            import psycopg
+            import psycopg  # noqa: PLC0415 - optional: only PostgreSQL users install it
         except ImportError as exc:
             msg = "PostgreSQL needs psycopg: pip install 'langdock-report[postgres]'"
             raise ReportError(msg) from exc
@@ -129,9 +130,10 @@ class PostgresWarehouse(Warehouse):
         where = f"{settings.get('host', 'localhost')}:{settings.get('port', 5432)}"
         self.label = f"PostgreSQL database {settings.get('dbname', '')} at {where}"
         try:
-            self._connection = psycopg.connect(
-                dsn or "", **{k: v for k, v in settings.items() if dsn is None}, connect_timeout=15
-            )
+            if dsn is not None:
+                self._connection = psycopg.connect(dsn, connect_timeout=15)
+            else:
+                self._connection = psycopg.connect(**settings, connect_timeout=15)  # type: ignore[arg-type]
         except psycopg.Error as exc:
             # psycopg's messages name host and database, never the password.
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -146,7 +148,7 @@ class PostgresWarehouse(Warehouse):
         self, sql: str, params: dict[str, object]
     ) -> tuple[list[str], list[tuple[t.Any, ...]]]:
         with self._connection.cursor() as cursor:
-            cursor.execute(sql.encode(), params)  # type: ignore[arg-type]
+            cursor.execute(sql.encode(), params)
             columns = [c.name for c in cursor.description or []]
             return columns, cursor.fetchall()
 
@@ -157,7 +159,7 @@ class PostgresWarehouse(Warehouse):
 def _postgres_settings(dsn: str | None) -> dict[str, object]:
     """Connection settings of the DSN, or else of the TARGET_POSTGRES_* variables."""
     if dsn is not None:
-        from psycopg.conninfo import conninfo_to_dict
+        from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - optional
 
         try:
             return dict(conninfo_to_dict(dsn))

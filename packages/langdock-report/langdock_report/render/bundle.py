@@ -7,20 +7,25 @@ on its version, so it is kept in the user's cache directory and reused.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
+import vl_convert
+
+# The page's own script calls window.vegaEmbed (vega-embed brings Vega and Vega-Lite along).
+_SNIPPET = "window.vegaEmbed = vegaEmbed;"
+
 
 def _cache_file() -> Path:
-    import vl_convert
-
     versions = "-".join(
         (
             getattr(vl_convert, "__version__", "0"),
             vl_convert.get_vega_version(),
             vl_convert.get_vegalite_versions()[-1],
             vl_convert.get_vega_embed_version(),
+            hashlib.sha256(_SNIPPET.encode()).hexdigest()[:8],
         )
     )
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -35,20 +40,21 @@ def _check(bundle: str) -> str:
 
 @functools.cache
 def vega_bundle() -> str:
-    import vl_convert
-
     cache = _cache_file()
     try:
         return _check(cache.read_text(encoding="utf-8"))
     except OSError:
         pass
-    bundle = _check(vl_convert.javascript_bundle())
+    bundle = _check(vl_convert.javascript_bundle(_SNIPPET))
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".vega-bundle.", dir=cache.parent)
+    except OSError:
+        return bundle  # a read-only home only costs the next build the same seconds again
+    try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(bundle)
         os.replace(temporary, cache)
     except OSError:
-        pass  # a read-only home only costs the next build the same seconds again
+        Path(temporary).unlink(missing_ok=True)
     return bundle

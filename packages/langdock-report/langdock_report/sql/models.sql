@@ -1,5 +1,6 @@
 -- Requests and cost per model and provider (BYOK and managed usage of a model together).
--- Langdock reports cost only for bring-your-own-key usage: cost_usd is null without it.
+-- Langdock's models export has cost columns only in bring-your-own-key (BYOK) workspaces:
+-- cost_usd is null elsewhere.
 select
     model_name,
     model_provider,
