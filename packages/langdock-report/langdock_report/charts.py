@@ -130,6 +130,7 @@ def departments(rows: list[Row]) -> Chart:
         rows=rows,
         spec=specs.departments(json_ready(rows)) if rows else None,
         empty="No users in the loaded data.",
+        wide=True,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from langdock_report import specs
 from langdock_report.charts import Chart, json_ready, top_note, unique_labels
 from langdock_report.formatting import Column
@@ -96,6 +98,7 @@ def providers_chart(rows: list[Row]) -> Chart:
             specs.money_tip("cost_usd", "Cost (USD)"),
         ],
         description="Requests per provider",
+        legend=False,
     )
     return Chart(
         id="provider-requests",
@@ -161,4 +164,6 @@ def api_key_charts(rows: list[Row]) -> list[Chart]:
 def model_charts(models: list[Row], providers: list[Row]) -> list[Chart]:
     domain = _providers(providers) or _providers(models)
     requests = model_requests(models, domain)
-    return [requests, model_cost(models, domain), providers_chart(providers)]
+    # Cost spans the page's width: it is either a long list or a one-line empty state.
+    cost = dataclasses.replace(model_cost(models, domain), wide=True)
+    return [requests, providers_chart(providers), cost]

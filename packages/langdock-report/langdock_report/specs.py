@@ -267,6 +267,7 @@ def ranked_bars(
     colour: str | tuple[str, list[str]],
     tooltip: list[Spec],
     description: str,
+    legend: bool = True,
 ) -> Spec:
     """Horizontal bars, largest first, one per row's unique ``label``.
 
@@ -308,6 +309,8 @@ def ranked_bars(
             "title": "Provider",
             "scale": {"domain": domain, "range": palette},
         }
+        if not legend:  # the bars' own labels already name the categories
+            encoding["color"]["legend"] = None
     spec["encoding"] = encoding
     return spec
 
