@@ -1,15 +1,24 @@
-"""Helpers of the report tests: the page's embedded data, and SQL of the tests' own."""
+"""Helpers of the report tests: loads through the real pipeline, the page's data, own SQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import json
 import re
+import subprocess
+import sys
 import typing as t
 from pathlib import Path
 
 import duckdb
+
+# The Meltano helpers of the warehouse tests (one copy of how the suite runs Meltano).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "warehouse"))
+from warehouse_support import API_KEY, clean_env, dbt_env, meltano, tap_env
+
+from langdock_emulator import Emulator
 
 MARTS = "langdock_marts"
 _DATA = re.compile(r'<script id="report-data" type="application/json">(.*?)</script>', re.S)
@@ -84,3 +93,73 @@ def figures(db: Path, first: str, last: str) -> dict[str, t.Any]:
         between,
     )
     return totals
+
+
+@dataclasses.dataclass(frozen=True)
+class Workspace:
+    """A DuckDB file with the dbt marts over one emulated workspace."""
+
+    name: str
+    database: Path
+    first_day: dt.date
+    last_day: dt.date
+    byok: bool
+    pii: str
+
+
+# The main workspace: BYOK (so costs exist), personal data kept, 30 days (headline changes
+# compare the last 7 days with the 7 before). The others check the pii modes.
+SCENARIOS = {
+    "byok": ("2025-02-01", "2025-03-02", True, "keep"),
+    "hashed": ("2025-02-01", "2025-02-04", False, "hash"),
+    "dropped": ("2025-02-01", "2025-02-02", False, "drop"),
+}
+
+
+def load_workspace(project: Path, work: Path, name: str) -> Workspace:
+    """emulator (loopback) -> Meltano -> tap-langdock -> target-duckdb -> dbt build."""
+    first, last, byok, pii = SCENARIOS[name]
+    database = work / f"{name}.duckdb"
+    with Emulator(api_key=API_KEY, seed=7) as emulator:
+        emulator.settings.byok = byok
+        env = clean_env(
+            MELTANO_DATABASE_URI=f"sqlite:///{work / f'{name}-state.db'}",
+            TARGET_DUCKDB_FILEPATH=str(database),
+            **tap_env(emulator.url, end_date=last, TAP_LANGDOCK_START_DATE=first),
+            TAP_LANGDOCK_PII=pii,
+            **dbt_env(work / name, "langdock"),
+        )
+        command = ["--environment=emulator", "run", "tap-langdock", "target-duckdb", "dbt:build"]
+        meltano(project, command, env).check()
+    return Workspace(
+        name, database, dt.date.fromisoformat(first), dt.date.fromisoformat(last), byok, pii
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Built:
+    workspace: Workspace
+    html: Path
+    text: str
+    data: dict[str, t.Any]
+
+
+def build(workspace: Workspace, out: Path, *extra: str) -> Built:
+    """The report as `make report` builds it: the CLI, in a subprocess."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "langdock_report",
+            *("--duckdb", str(workspace.database), "--out", str(out)),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Usage report: {out.resolve()} (" in result.stdout, result.stdout
+    text = out.read_text(encoding="utf-8")
+    return Built(workspace, out, text, page_data(text))

@@ -11,8 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from chromium import Chromium, Page
-from conftest import Built, build
-from report_support import chart_values, figures
+from report_support import Built, build, chart_values, figures
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Workspace, build
 from langdock_report.period import Period
-from report_support import visible_text
+from report_support import Workspace, build, visible_text
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -140,6 +139,12 @@ def test_a_part_of_the_loaded_days_and_the_source_marker(byok: Workspace, tmp_pa
         "compare_days": 7,
     }
     assert built.data["source"] == "emulator"
+    # Asked beyond the loaded days, a period keeps to them.
+    wider = build(workspace, tmp_path / "wider.html", "--from", "2024-12-01", "--to", "2025-02-05")
+    assert (wider.data["period"]["first_day"], wider.data["period"]["last_day"]) == (
+        "2025-02-01",
+        "2025-02-05",
+    )
     text = visible_text(built.text)
     assert "Synthetic data from the emulator" in text
     assert "10 Feb 2025 \u2013 23 Feb 2025 (14 days)" in text

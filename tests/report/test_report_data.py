@@ -16,8 +16,7 @@ import typing as t
 import urllib.parse
 
 import pytest
-from conftest import Built
-from report_support import MARTS, chart_values, close, figures, query
+from report_support import MARTS, Built, chart_values, close, figures, query
 
 pytestmark = pytest.mark.slow
 

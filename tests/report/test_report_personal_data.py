@@ -6,8 +6,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from conftest import Built, Workspace, build
-from report_support import MARTS, chart_values, query, visible_text
+from report_support import MARTS, Built, Workspace, build, chart_values, query, visible_text
 
 pytestmark = pytest.mark.slow
 

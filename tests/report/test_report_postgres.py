@@ -15,8 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Built
-from report_support import page_data
+from report_support import Built, page_data
 
 pytestmark = pytest.mark.slow
 

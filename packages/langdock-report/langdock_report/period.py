@@ -97,8 +97,9 @@ def resolve_period(
         raise ReportError(msg)
     return Period(
         timezone=str(latest["window_timezone"]),
-        first_day=first,
-        last_day=last,
+        # Days outside the loaded ones would only dilute averages and mislead the day count.
+        first_day=max(first, loaded_first),
+        last_day=min(last, loaded_last),
         loaded_first=loaded_first,
         loaded_last=loaded_last,
         workspaces=int(latest["workspaces"]),
