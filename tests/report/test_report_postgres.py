@@ -117,6 +117,8 @@ def test_postgres_gives_the_page_data_of_duckdb(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert os.environ.get("TARGET_POSTGRES_PASSWORD", "\0") not in result.stdout + result.stderr
+    password = os.environ.get("TARGET_POSTGRES_PASSWORD")
+    if password:
+        assert password not in result.stdout + result.stderr
     from_postgres = page_data(out.read_text(encoding="utf-8"))
     _same(from_postgres, byok_report.data, "page")

@@ -14,27 +14,27 @@ from langdock_report.warehouse import Row
 class Card:
     key: str
     label: str
-    value: object
     text: str
     detail: str
-    change_pct: float | None
     change_text: str
     # "up" / "down" / "flat" / "" (nothing to compare); cost changes are never "good" or "bad".
     trend: str
     neutral: bool = False
 
 
-def _change(row: Row, key: str, period: Period) -> tuple[float | None, str, str]:
-    if period.compare_days is None:
-        return None, "Period too short to compare (needs 14 days or more).", ""
-    pct = row.get(f"{key}_change_pct")
+def _change(row: Row, key: str, period: Period) -> tuple[str, str]:
+    """The change line of a card and its trend (the SQL computed the percentage)."""
     days = period.compare_days
-    basis = f"last {days} days vs the {days} before"
+    if days is None:
+        if period.window_days > 1:
+            return "Loaded in week or month windows: no days to compare", ""
+        return "Period too short to compare (needs 14 days or more)", ""
+    pct = row.get(f"{key}_change_pct")
     if pct is None:
-        return None, f"None in the {days} days before the last {days}: nothing to compare", ""
+        return f"None in the {days} days before the last {days}: nothing to compare", ""
     trend = "flat" if abs(pct) < 0.05 else ("up" if pct > 0 else "down")
     arrow = {"up": "\u25b2", "down": "\u25bc", "flat": "\u25cf"}[trend]
-    return float(pct), f"{arrow} {abs(pct):.1f}% {basis}", trend
+    return f"{arrow} {abs(pct):.1f}% last {days} days vs the {days} before", trend
 
 
 def _average(value: object) -> str:
@@ -44,8 +44,8 @@ def _average(value: object) -> str:
 
 def headline_cards(row: Row, period: Period) -> list[Card]:
     def card(key: str, label: str, text: str, detail: str, neutral: bool = False) -> Card:
-        pct, change_text, trend = _change(row, key, period)
-        return Card(key, label, row.get(key), text, detail, pct, change_text, trend, neutral)
+        change_text, trend = _change(row, key, period)
+        return Card(key, label, text, detail, change_text, trend, neutral)
 
     has_cost = bool(row.get("rows_with_cost"))
     cost = card(
@@ -58,7 +58,7 @@ def headline_cards(row: Row, period: Period) -> list[Card]:
         neutral=True,
     )
     if not has_cost:
-        cost = dataclasses.replace(cost, change_pct=None, change_text="", trend="")
+        cost = dataclasses.replace(cost, change_text="", trend="")
     return [
         card("messages", "Messages", integer(row["messages"]), "Chat, agents and projects"),
         card(
