@@ -6,6 +6,7 @@
 #   make test   the whole test suite (PostgreSQL tests run when TARGET_POSTGRES_* are set)
 #   make lint   ruff and mypy
 #   make bench  benchmarks (python -m benchmarks), when the repository has them
+#   make report output/langdock-report.html from the dbt marts in output/langdock.duckdb
 
 PYTHON ?= python3
 VENV := .venv
@@ -17,10 +18,11 @@ PLUGINS_STAMP := .meltano/.make-plugins-installed
 RUN_PLUGINS := tap-langdock target-duckdb dbt
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint bench clean
+.PHONY: help install run report test lint bench clean
 
 help:
 	@echo "make run    extract Langdock usage into output/langdock.duckdb (emulator without TAP_LANGDOCK_API_KEY) and build dbt models"
+	@echo "make report build output/langdock-report.html from the marts in output/langdock.duckdb"
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff + mypy"
 	@echo "make bench  benchmarks, when present"
@@ -35,11 +37,12 @@ $(BIN)/python:
 		$(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv --quiet $(VENV); \
 	}
 
-$(DEV_STAMP): pyproject.toml packages/langdock-emulator/pyproject.toml | $(BIN)/python
-	@echo "==> installing tap-langdock, the emulator, Meltano and the test tools into $(VENV)"
+$(DEV_STAMP): pyproject.toml packages/langdock-emulator/pyproject.toml packages/langdock-report/pyproject.toml | $(BIN)/python
+	@echo "==> installing tap-langdock, the emulator, the report, Meltano and the test tools into $(VENV)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,warehouse]'
 	@# After the tap: a tap-langdock older than the split shipped the emulator's script too.
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e packages/langdock-emulator
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-e packages/langdock-emulator -e 'packages/langdock-report[postgres]'
 	@touch $@
 
 install: $(DEV_STAMP)
@@ -51,6 +54,9 @@ $(PLUGINS_STAMP): meltano.yml pyproject.toml $(DEV_STAMP)
 
 run: $(PLUGINS_STAMP)
 	$(BIN)/python scripts/run_main_job.py
+
+report: $(DEV_STAMP)
+	$(BIN)/python -m langdock_report --duckdb output/langdock.duckdb --out output/langdock-report.html
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)

@@ -6,7 +6,8 @@ starts the bundled Langdock emulator on a free loopback port and extracts synthe
 it (Meltano environment `emulator`, so its state never mixes with a real run's).
 
 Either way it runs `meltano run tap-langdock target-duckdb dbt:build` and ends with the rows
-per table in output/langdock.duckdb and what to do next. Run by `make run` with the project's
+per table in output/langdock.duckdb and what to do next, then builds the usage report
+output/langdock-report.html (packages/langdock-report). Run by `make run` with the project's
 virtualenv; standalone: `.venv/bin/python scripts/run_main_job.py`.
 """
 
@@ -31,6 +32,7 @@ DUCKDB_FILE = OUTPUT / "langdock.duckdb"
 # Which source the DuckDB file holds: "emulator" or "langdock". Synthetic rows must never be
 # merged into a file of real ones (or the other way round).
 SOURCE_MARKER = OUTPUT / ".langdock.duckdb.source"
+REPORT_FILE = OUTPUT / "langdock-report.html"
 RAW_SCHEMA = "langdock_raw"
 EMULATOR_START_TIMEOUT = 30.0
 
@@ -193,6 +195,21 @@ def _summary(source: str) -> None:
         )
 
 
+def _report() -> int:
+    """The HTML usage report over the marts just built (packages/langdock-report)."""
+    _say("building the usage report")
+    command = [sys.executable, "-m", "langdock_report", "--duckdb", str(DUCKDB_FILE)]
+    command += ["--out", str(REPORT_FILE)]
+    status = subprocess.run(command, cwd=ROOT, check=False).returncode  # noqa: S603
+    if status != 0:
+        print(
+            f"\nthe usage report failed (exit {status}; its error is above); the data in "
+            f"{DUCKDB_FILE.relative_to(ROOT)} is complete. Fix it, then: make report",
+            file=sys.stderr,
+        )
+    return status
+
+
 def main() -> int:
     env = dict(os.environ)
     if _have_api_key():
@@ -234,7 +251,7 @@ def main() -> int:
         )
         return status
     _summary(source)
-    return 0
+    return _report()
 
 
 if __name__ == "__main__":

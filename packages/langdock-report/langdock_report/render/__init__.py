@@ -1,0 +1,1 @@
+"""The HTML page: template, styles and script, all inlined into one file."""
