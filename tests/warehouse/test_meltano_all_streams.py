@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from langdock_emulator import Emulator
+from langdock_emulator import Emulator, Fault
 from tests.support.contract import STREAMS_BY_NAME
 from tests.support.meltano_project import API_KEY, clean_env, meltano, tap_env
 
@@ -85,3 +85,52 @@ def test_every_stream_loads_typed_with_unique_keys(
                 'select count(*) from langdock_raw."projects_usage" where _extra_columns is null'
             ).fetchone()
             assert extras == (0,)
+
+
+def _state(project: Path, env: dict[str, str]) -> dict[str, t.Any]:
+    listed = meltano(project, ["state", "list"], env).check()
+    (state_id,) = [line.strip() for line in listed.output.splitlines() if "tap-langdock" in line]
+    shown = meltano(project, ["state", "get", state_id], env).check()
+    return t.cast("dict[str, t.Any]", json.loads(shown.output[shown.output.index("{") :]))
+
+
+def test_one_failing_stream_fails_the_run_but_keeps_every_good_state(
+    meltano_project: Path, tmp_path: Path
+) -> None:
+    """Issue 10 through Meltano: users_usage's files stay bad; the other streams load."""
+    database = tmp_path / "isolated.duckdb"
+    with Emulator(api_key=API_KEY, seed=3) as emu:
+        emu.add_fault(Fault("csv_missing_key_column", export_type="users", count=10_000))
+        env = clean_env(
+            MELTANO_DATABASE_URI=f"sqlite:///{tmp_path / 'meltano.db'}",
+            TARGET_DUCKDB_FILEPATH=str(database),
+            **tap_env(emu.url, end_date="2025-03-02"),
+        )
+        run = meltano(meltano_project, ["run", "tap-langdock", "target-duckdb"], env)
+        assert run.returncode != 0
+        assert "1 of 5 selected stream(s) ended early" in run.output
+        assert "users_usage, window 2025-03-01 (UTC): the header lacks key column(s)" in run.output
+        bookmarks = _state(meltano_project, env)["singer_state"]["bookmarks"]
+    for name in ("projects_usage", "agents_usage", "api_keys_usage", "models_usage"):
+        assert bookmarks[name]["exported_through"] == "2025-03-02", name
+    assert not bookmarks.get("users_usage", {}).get("exported_through")
+    with duckdb.connect(str(database), read_only=True) as connection:
+        (rows,) = connection.execute(
+            'select count(*) from langdock_raw."projects_usage"'
+        ).fetchall()[0]
+    assert rows > 0
+
+
+def test_a_rejected_key_stops_meltano_after_one_request(
+    meltano_project: Path, tmp_path: Path
+) -> None:
+    with Emulator(api_key=API_KEY, seed=3) as emu:
+        env = clean_env(
+            MELTANO_DATABASE_URI=f"sqlite:///{tmp_path / 'meltano.db'}",
+            TARGET_DUCKDB_FILEPATH=str(tmp_path / "rejected.duckdb"),
+            **tap_env(emu.url, end_date="2025-03-20", TAP_LANGDOCK_API_KEY="ld-not-the-key"),
+        )
+        run = meltano(meltano_project, ["run", "tap-langdock", "target-duckdb"], env)
+        assert run.returncode != 0
+        assert "Langdock rejected the API key (HTTP 401" in run.output
+        assert len(emu.export_requests) == 1
