@@ -145,8 +145,9 @@ class LangdockStream(RunStream, RESTStream[t.Any]):
                 progress.backfill(totals, len(plan.windows), limit.in_flight, limit.limit)
         finally:
             # Also when the SDK closes this generator early: prefetched windows' scratch files
-            # are dropped and their threads stop.
+            # are dropped and their threads stop; this thread's sessions close too.
             results.close()
+            exporter.close()
         progress.done(totals, time.monotonic() - started)
 
     def _emit(

@@ -148,6 +148,10 @@ class WindowExporter:
         self._progress = progress
         self._settings = run.settings
 
+    def close(self) -> None:
+        """Close the calling thread's sessions (worker threads close their own)."""
+        self._api.close_thread_sessions()
+
     def parallel(self, windows: int) -> int:
         """How many windows are exported at once for a plan of ``windows``."""
         return min(self._settings.max_parallel_exports, windows)
