@@ -138,7 +138,7 @@ class LangdockStream(RunStream, RESTStream[t.Any]):
             for window, result in zip(plan.windows, results, strict=True):
                 period_end = yield from self._emit(window, result)
                 bookmark.advance(state, window, period_end, settings)
-                self._write_state(state)
+                self.write_state(state)
                 totals.add(result.stats)
                 progress.window(window, result.stats)
                 limit = self._run.concurrency
@@ -186,27 +186,10 @@ class LangdockStream(RunStream, RESTStream[t.Any]):
     # SDK adaptations. Each leans on SDK behaviour that is internal or undocumented; the pin
     # singer-sdk ~=0.54.9 keeps them stable and tests/tap/test_stream_maps.py checks them.
 
-    # Checkpoints are written per window by get_records(); a count-based one mid-window
-    # would only repeat the last.
-    STATE_MSG_FREQUENCY = 2**62
     # csv_records already gives every cell its schema type (str, int, float, bool, dict, None)
     # and yields exactly the schema's properties, so the SDK's per-record conformance pass
     # would change nothing.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-
-    def _write_state(self, state: dict[str, t.Any]) -> None:
-        # The SDK's own entry point that writes a STATE message now (its docstring calls it
-        # internal); the bookmark in ``state`` was already moved by bookmark.advance().
-        self.finalize_state_progress_markers(state)
-
-    @override
-    def _increment_stream_state(
-        self, latest_record: Record, *, context: Context | None = None
-    ) -> None:
-        # The bookmark moves once per window, never per row: rows of lookback windows are
-        # older than the bookmark by design and would move it back, or make the SDK raise
-        # InvalidStreamSortException.
-        return
 
     @property
     @override

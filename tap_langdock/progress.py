@@ -67,7 +67,8 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _retries(count: int) -> str:
+def retries_word(count: int) -> str:
+    """'retry' or 'retries', for a count in a progress line."""
     return "retry" if count == 1 else "retries"
 
 
@@ -132,7 +133,7 @@ class Progress:
             rows,
             stats.requests,
             stats.retries,
-            _retries(stats.retries),
+            retries_word(stats.retries),
             stats.seconds,
         )
 
@@ -168,7 +169,7 @@ class Progress:
             human_size(totals.bytes),
             totals.requests,
             totals.retries,
-            _retries(totals.retries),
+            retries_word(totals.retries),
             totals.re_exports,
             seconds,
         )

@@ -22,10 +22,11 @@ from tap_langdock.audit.pages import BearerKey, PageReader, RangeStats
 from tap_langdock.audit.ranges import OVERLAP, UTC, Plan, Range, plan_ranges, show
 from tap_langdock.audit.records import SCHEMA, BadEntry, Converted, convert
 from tap_langdock.errors import AuditLogError, SettingsError
+from tap_langdock.progress import retries_word
 from tap_langdock.run_stream import RunStream
 
 if t.TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.helpers.types import Context
 
     from tap_langdock.rate_limit import RateLimiter
     from tap_langdock.run import Run
@@ -45,9 +46,6 @@ class AuditLogsStream(RunStream):
     replication_key = "created_at"
     selected_by_default = False
     is_sorted = False
-    # STATE is written per range by get_records(); a count-based one mid-range would claim
-    # a range whose later pages are still unread.
-    STATE_MSG_FREQUENCY = 2**62
     # records.convert() yields exactly the schema's properties in their types.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
@@ -82,14 +80,6 @@ class AuditLogsStream(RunStream):
             raise SettingsError(problem)
 
     @override
-    def _increment_stream_state(
-        self, latest_record: Record, *, context: Context | None = None
-    ) -> None:
-        # The bookmark is the end of the last fully read range (bookmark.advance), never a
-        # record's created_at: entries come in no documented order.
-        return
-
-    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         return self.within_run(self._read_log(context))
 
@@ -112,12 +102,11 @@ class AuditLogsStream(RunStream):
                 stats = RangeStats()
                 yield from self._range_records(reader, window, stats)
                 bookmark.advance(state, self.name, window.end)
-                # Public SDK entry point that writes a STATE message now.
-                self.finalize_state_progress_markers(state)
+                self.write_state(state)
                 self._log_range(window, stats)
                 _add(totals, stats)
         self.logger.info(
-            "%s: done: %d range(s), %d entries, %d page(s), %d request(s), %d retr%s, %.1f s; "
+            "%s: done: %d range(s), %d entries, %d page(s), %d request(s), %d %s, %.1f s; "
             "read through %s",
             self.name,
             len(plan.ranges),
@@ -125,7 +114,7 @@ class AuditLogsStream(RunStream):
             totals.pages,
             totals.requests,
             totals.retries,
-            "y" if totals.retries == 1 else "ies",
+            retries_word(totals.retries),
             time.monotonic() - started,
             show(plan.ranges[-1].end),
         )
@@ -257,7 +246,7 @@ class AuditLogsStream(RunStream):
     def _log_range(self, window: Range, stats: RangeStats) -> None:
         self.logger.info(
             "%s, range %s: %d entries (%d outside the range, %d read twice), %d page(s), "
-            "%d request(s), %d retr%s, %.2f s",
+            "%d request(s), %d %s, %.2f s",
             self.name,
             window,
             stats.entries,
@@ -266,7 +255,7 @@ class AuditLogsStream(RunStream):
             stats.pages,
             stats.requests,
             stats.retries,
-            "y" if stats.retries == 1 else "ies",
+            retries_word(stats.retries),
             stats.seconds,
         )
 
