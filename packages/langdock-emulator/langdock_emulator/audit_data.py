@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from langdock_emulator.data import hash_ints
+from langdock_emulator.mixing import hash_ints
 
 UTC = dt.timezone.utc
 SLOT_SECONDS = 600
