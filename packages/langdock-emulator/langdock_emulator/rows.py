@@ -144,12 +144,19 @@ def _user_row(
         "action_messaged": str(len(actions)),
         "action_to_messages": _json_map(actions),
     }
-    prompt = total * rng.between(200, 1500)
-    completion = total * rng.between(50, 600)
-    row["sum_prompt_tokens"] = str(prompt)
-    row["sum_completion_tokens"] = str(completion)
-    row["total_cost_usd"] = decimal(prompt * 3 + completion * 15)
+    row.update(_user_cost_cells(rng, total))
     return row
+
+
+def _user_cost_cells(rng: Rng, messages: int) -> dict[str, str]:
+    # Drawn last from the row's stream, after every message split, as it always was.
+    prompt = messages * rng.between(200, 1500)
+    completion = messages * rng.between(50, 600)
+    return {
+        "sum_prompt_tokens": str(prompt),
+        "sum_completion_tokens": str(completion),
+        "total_cost_usd": decimal(prompt * 3 + completion * 15),
+    }
 
 
 def _agent_row(
