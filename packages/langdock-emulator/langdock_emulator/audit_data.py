@@ -84,6 +84,14 @@ class AuditLogData:
             found.extend(e for e in self.day(day) if start <= e.created_at < end)
         return found
 
+    def capped(self, entries: list[AuditEntry], per_day: int) -> list[AuditEntry]:
+        """``entries`` less those beyond ``per_day`` of their UTC day; which stay is fixed
+        by the seed (the lowest ids, which are hashes), so pages stay repeatable."""
+        return [e for e in entries if e.id in self._kept(_day_number(e.created_at), per_day)]
+
+    def _kept(self, day: int, per_day: int) -> frozenset[str]:
+        return frozenset(sorted(e.id for e in self.day(day))[:per_day])
+
     def find(self, entry_id: str) -> AuditEntry | None:
         """An entry generated before (cursors name entries of pages already served)."""
         return self._by_id.get(entry_id)

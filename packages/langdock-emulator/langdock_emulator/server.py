@@ -16,7 +16,7 @@ from typing import Any
 
 from langdock_emulator.admin_api import AdminApi
 from langdock_emulator.audit_api import AuditApi
-from langdock_emulator.audit_log import AuditLog
+from langdock_emulator.audit_log import AuditLog, AuditSettings
 from langdock_emulator.columns import EXPORT_TYPES, check_group_by
 from langdock_emulator.data import UsageData
 from langdock_emulator.dates import Window, local_window
@@ -40,7 +40,8 @@ class Emulator:
 
     Use as a context manager or call ``close()``. ``settings`` may be changed at any time;
     every request reads it afresh. ``workspace`` replaces ``api_key``, ``seed`` and
-    ``settings`` when given (its settings object is then the live one).
+    ``settings`` when given (its settings object is then the live one); ``audit_settings``
+    configure the Audit Logs API (`emu.audit.settings`, reset to them by ``reset()``).
     """
 
     def __init__(
@@ -53,6 +54,7 @@ class Emulator:
         settings: WorkspaceSettings | None = None,
         verbose: bool = False,
         workspace: Workspace | None = None,
+        audit_settings: AuditSettings | None = None,
     ) -> None:
         if workspace is None:
             live = settings.copy() if settings is not None else WorkspaceSettings()
@@ -62,7 +64,7 @@ class Emulator:
         self._initial_settings = workspace.settings.copy()
         self.data = UsageData(workspace)
         # The Audit Logs API of the same workspace (its id is the exports' org_id).
-        self.audit = AuditLog(workspace.seed, workspace.org_id)
+        self.audit = AuditLog(workspace.seed, workspace.org_id, settings=audit_settings)
         self.load = ExportLoad()
         self._records = RequestRecords()
         self._faults = FaultSchedule()
