@@ -21,7 +21,6 @@ import pytest
 from langdock_emulator import Emulator, Fault
 from tests.robustness.campaigns.crash_resume import run_trials
 from tests.support.contract import DEFAULT_STREAMS
-from tests.support.meltano_project import MELTANO
 from tests.support.records import keyed
 from tests.support.secrets import TEST_API_KEY, register_signatures, scan_for_secrets
 from tests.support.tap_runner import TAP_CLI, parse_messages, write_json
@@ -38,10 +37,18 @@ def test_sigkill_at_random_moments_then_resume_equals_clean_run(tmp_path: pathli
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not MELTANO.exists(), reason="Meltano is not installed in this venv")
-def test_sigkill_through_meltano_then_resume_equals_clean_run(tmp_path: pathlib.Path) -> None:
+def test_sigkill_through_meltano_then_resume_equals_clean_run(
+    tmp_path: pathlib.Path, meltano_project: pathlib.Path
+) -> None:
+    # The suite's Meltano install: a project of the campaign's own would install the plugins
+    # a second time.
     campaign = run_trials(
-        via="meltano", trials=1, days_count=10, seed=8, workdir=tmp_path / "meltano"
+        via="meltano",
+        trials=1,
+        days_count=10,
+        seed=8,
+        workdir=tmp_path / "meltano",
+        project=meltano_project,
     )
     print(campaign.report())
     assert campaign.kills == 1, campaign.report()
