@@ -5,8 +5,14 @@ fixture (the bad-input corpus runs every case once; a warehouse load runs three 
 would pay for it on every worker that gets one of them, so `assign_groups` puts them into one
 ``xdist_group`` (``--dist loadgroup`` keeps a group on one worker). Tests sharing a
 session-scoped fixture of this suite (the report's loaded workspaces) are grouped across
-modules the same way. Fixtures in `SHARED_ACROSS_WORKERS` are exempt: they are either cheap
-per worker or shared between workers on disk (`shared_meltano_project`).
+modules the same way. Fixtures in `SHARED_ACROSS_WORKERS` are exempt: they are cheap per
+worker and safe to use from several at once.
+
+`meltano_project` is *not* exempt: Meltano keeps a plugin's generated files (the tap's
+catalog ``tap.properties.json``, its config) in ``.meltano/run/<plugin>/`` of the project, so
+two `meltano run` at once in one project delete each other's catalog ("Invalid value for
+'--catalog' ... No such file"). Every test using Meltano therefore runs on one worker, in
+turn, while the others take the rest of the suite.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import pytest
 from filelock import FileLock
 
 TESTS = Path(__file__).resolve().parents[1]
-SHARED_ACROSS_WORKERS = frozenset({"meltano_project", "postgres", "chromium_path"})
+SHARED_ACROSS_WORKERS = frozenset({"postgres", "chromium_path"})
 
 
 def _costly_fixtures(item: pytest.Item) -> list[str]:
@@ -68,9 +74,11 @@ def assign_groups(items: list[pytest.Item]) -> None:
     for _, keys in keyed:
         if keys:
             groups.join(keys)
+    meltano = groups.find("session:meltano_project")
     for item, keys in keyed:
         if keys and item.get_closest_marker("xdist_group") is None:
-            name = groups.find(keys[0]).split(":", 1)[1].replace("/", ".")
+            root = groups.find(keys[0])
+            name = "meltano" if root == meltano else root.split(":", 1)[1].replace("/", ".")
             item.add_marker(pytest.mark.xdist_group(name=name))
 
 
@@ -83,10 +91,10 @@ def run_root(factory: pytest.TempPathFactory) -> Path:
 def shared_meltano_project(
     factory: pytest.TempPathFactory, install: t.Callable[[Path], Path]
 ) -> Path:
-    """One Meltano install per test run: the first worker installs, the others wait for it.
+    """One Meltano install per test run, whichever worker asks first (under a file lock).
 
-    Meltano runs in one project do not collide: each `meltano run` gets a job directory of its
-    own, and every test passes its own system database, dbt target and log paths.
+    The tests that use it share one xdist group (see the module docstring), so they run one
+    after another; each passes its own system database, dbt target and log paths.
     """
     root = run_root(factory)
     directory = root / "meltano-project"
