@@ -17,9 +17,10 @@ from langdock_emulator import Emulator
 from tests.support.clock import FakeClock, fake_clock
 from tests.support.meltano_project import installed_project
 from tests.support.secrets import FINDINGS, SCANS, TEST_API_KEY, find_secrets, rescan
-from tests.support.workers import assign_groups, shared_meltano_project
+from tests.support.workers import assign_groups, lost_groups, shared_meltano_project
 
 TESTS = [0]
+LOST_GROUPS = pytest.StashKey["str | None"]()
 # Counts of the xdist workers, summed in the controller as each worker ends.
 WORKER_COUNTS = {"findings": 0, "scans": 0, "tests": 0}
 
@@ -27,6 +28,16 @@ WORKER_COUNTS = {"findings": 0, "scans": 0, "tests": 0}
 @pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     assign_groups(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[LOST_GROUPS] = lost_groups(session.config, session.items)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reason = item.config.stash.get(LOST_GROUPS, None)
+    if reason and item.get_closest_marker("xdist_group") is not None:
+        pytest.fail(reason, pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)

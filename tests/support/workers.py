@@ -82,6 +82,31 @@ def assign_groups(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(name=name))
 
 
+def lost_groups(config: pytest.Config, items: list[pytest.Item]) -> str | None:
+    """Why a `--dist loadgroup` run's groups were not applied by xdist, or None.
+
+    xdist hands a test's group to its scheduler as an ``@group`` suffix of the node id; when that
+    suffix does not stick (pytest 9.2's structured node ids, pytest-dev/pytest-xdist#1386),
+    grouping is silently off and the Meltano tests run at once in one project, where they
+    delete each other's catalog. The suite then fails the grouped tests with this line.
+    """
+    # In a worker `dist` reads "no"; xdist keeps the run's choice in `loadgroup`.
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not config.getoption("loadgroup", False):
+        return None
+    lost = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("xdist_group") is not None and "@" not in item.nodeid
+    ]
+    if not lost:
+        return None
+    return (
+        f"pytest-xdist did not apply the xdist_group of {len(lost)} test(s): --dist loadgroup "
+        f"is silently off with pytest {pytest.__version__} (pytest-dev/pytest-xdist#1386). "
+        "Run `make install` again (pyproject pins pytest<9.2)."
+    )
+
+
 def run_root(factory: pytest.TempPathFactory) -> Path:
     """The temporary directory of this test run, the same for every xdist worker."""
     base = factory.getbasetemp()
