@@ -20,10 +20,11 @@ from tap_langdock._compat import override
 from tap_langdock.errors import WorkflowApiError
 from tap_langdock.progress import retries_word
 from tap_langdock.workflow import fields, protocol, schemas
+from tap_langdock.workflow import stream as base
 from tap_langdock.workflow.protocol import Kind
 from tap_langdock.workflow.records import BadItem, Run, RunRules, convert_run, item_id
 from tap_langdock.workflow.state import RunsState
-from tap_langdock.workflow.stream import RUNS_PATH, WorkflowApiStream, utc_now
+from tap_langdock.workflow.stream import RUNS_PATH, WorkflowApiStream
 from tap_langdock.workflow.transport import ListRequest, ListStats, PageReader, Skipped
 
 if t.TYPE_CHECKING:
@@ -63,14 +64,16 @@ class WorkflowRunsStream(WorkflowApiStream):
         self, tap: t.Any, *, run: TapRun, clock: t.Callable[[], dt.datetime] | None = None
     ) -> None:
         super().__init__(tap, run=run, schema=schemas.WORKFLOW_RUNS)
-        self.clock = clock if clock is not None else utc_now
+        self.clock = clock
+        """Where "now" comes from; None: `stream.utc_now` (which tests swap)."""
         self._now: dt.datetime | None = None
 
     @property
     def now(self) -> dt.datetime:
         """This tap run's end of reading: runs created before it are read in this run."""
         if self._now is None:
-            self._now = self.clock().astimezone(UTC)
+            clock = self.clock if self.clock is not None else base.utc_now
+            self._now = clock().astimezone(UTC)
         return self._now
 
     @override

@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from langdock_emulator.audit_log import AUDIT_ROUTE, AuditLog
+from langdock_emulator.audit_log import AUDIT_ROUTE, AuditLog, AuditReply
 from langdock_emulator.columns import (
     DATA_TYPE,
     EXPORT_TYPES,
@@ -54,6 +54,7 @@ from langdock_emulator.load import CONCURRENCY_BODY, CONCURRENCY_RETRY_AFTER_SEC
 from langdock_emulator.logs import DownloadLog, ExportRequestLog
 from langdock_emulator.settings import WorkspaceSettings, apply_settings_patch
 from langdock_emulator.storage import FileStore, StoredFile
+from langdock_emulator.workflow_api import WORKFLOW_ROUTE, WorkflowApi, WorkflowReply
 
 DEFAULT_API_KEY = "emulator-key"
 _EXPORT_ROUTE = re.compile(r"(?:/api/public)?/export/([^/]+)(?:/(csv|json))?/?")
@@ -302,6 +303,7 @@ class Emulator:
         self.data = UsageData(seed)
         # The Audit Logs API of the same workspace (its id is the exports' org_id).
         self.audit = AuditLog(seed, self.data.org_id)
+        self.workflows = WorkflowApi(seed)
         self.export_requests: list[ExportRequestLog] = []
         self.download_requests: list[DownloadLog] = []
         self.storage_saw_authorization = 0
@@ -393,6 +395,7 @@ class Emulator:
             self._rate_windows.clear()
             self.load.reset()
             self.audit.reset()
+            self.workflows.reset()
             # In place, so references a test took to ``emu.settings`` stay live.
             initial = self._initial_settings.copy()
             for field in dataclasses.fields(initial):
@@ -456,9 +459,8 @@ class Emulator:
         storage = _STORAGE_ROUTE.fullmatch(path)
         if storage is not None and method == "GET":
             return self._download(path, storage.group(1), split.query, headers)
-        audit = AUDIT_ROUTE.fullmatch(path)
-        if audit is not None:
-            answer = self.audit.handle(method, audit.group(1), split.query, headers, self.api_key)
+        answer = self._read_api(method, path, split.query, headers)
+        if answer is not None:
             return _Reply(
                 answer.status, answer.body, answer.content_type, answer.headers, reset=answer.reset
             )
@@ -472,6 +474,18 @@ class Emulator:
                 )
             return self._export(path, export.group(1), export.group(2) or "csv", headers, body)
         return _json_reply(404, {"error": "Not Found", "message": f"No route for {path}"})
+
+    def _read_api(
+        self, method: str, path: str, query: str, headers: Any
+    ) -> AuditReply | WorkflowReply | None:
+        """The Audit Logs and Workflow APIs' answer, when ``path`` is one of theirs."""
+        audit = AUDIT_ROUTE.fullmatch(path)
+        if audit is not None:
+            return self.audit.handle(method, audit.group(1), query, headers, self.api_key)
+        workflow = WORKFLOW_ROUTE.fullmatch(path)
+        if workflow is not None:
+            return self.workflows.handle(method, workflow.group(1), query, headers, self.api_key)
+        return None
 
     def _authorized(self, headers: Any) -> bool:
         value = headers.get("Authorization") or ""
