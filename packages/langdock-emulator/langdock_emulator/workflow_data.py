@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from langdock_emulator.data import hash_ints
+from langdock_emulator.mixing import hash_ints
 
 UTC = dt.timezone.utc
 # The period runs are made for: June 2026 (the tests' clock lies in it).
