@@ -21,11 +21,11 @@ from tap_langdock.errors import WorkflowApiError
 from tap_langdock.progress import retries_word
 from tap_langdock.workflow import fields, protocol, schemas
 from tap_langdock.workflow import stream as base
+from tap_langdock.workflow.pages import ListRequest, ListStats, PageReader, Skipped
 from tap_langdock.workflow.protocol import Kind
 from tap_langdock.workflow.records import BadItem, Run, RunRules, convert_run, item_id
 from tap_langdock.workflow.state import RunsState
 from tap_langdock.workflow.stream import RUNS_PATH, WorkflowApiStream
-from tap_langdock.workflow.transport import ListRequest, ListStats, PageReader, Skipped
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -87,8 +87,8 @@ class WorkflowRunsStream(WorkflowApiStream):
         totals = ListStats()
         started = time.monotonic()
         emitted: set[str] = set()
-        with self.session() as session:
-            reader = self.reader(session)
+        with self.http() as http:
+            reader = self.reader(http)
             listed = self._workflow_ids(reader, totals)
             self._log_start(listed, runs_state, now)
             skipped = 0

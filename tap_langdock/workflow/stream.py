@@ -9,16 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
-import requests
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_langdock._compat import override
 from tap_langdock.errors import WorkflowApiError
 from tap_langdock.run_stream import RunStream
 from tap_langdock.workflow import protocol, schemas
+from tap_langdock.workflow.pages import Hooks, ListRequest, ListStats, PageReader
 from tap_langdock.workflow.protocol import Kind, Page
 from tap_langdock.workflow.records import BadItem, Notes, convert_workflow
-from tap_langdock.workflow.transport import BearerKey, Hooks, ListRequest, ListStats, PageReader
+from tap_langdock.workflow.transport import WorkflowHttp
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -54,27 +54,28 @@ class WorkflowApiStream(RunStream):
         """The run's validated settings."""
         return self._run.settings
 
-    def session(self) -> requests.Session:
-        session = requests.Session()
+    def http(self) -> WorkflowHttp:
+        """A keyed session for this stream's requests (close it: use ``with``)."""
         key = self.config.get("workflow_api_key") or self.config["api_key"]
-        session.auth = BearerKey(str(key).strip())
-        return session
+        return WorkflowHttp(
+            api_url=self.settings.api_url,
+            key=str(key).strip(),
+            user_agent=f"{self.tap_name}/{t.cast('t.Any', self._tap).plugin_version}",
+            timeout=self.settings.request_timeout,
+        )
 
-    def reader(self, session: requests.Session) -> PageReader:
+    def reader(self, http: WorkflowHttp) -> PageReader:
         settings = self.settings
         run = self._run
         return PageReader(
-            session=session,
-            api_url=settings.api_url,
+            http=http,
             hooks=Hooks(
                 take_slot=run.limiter.acquire,
                 raise_if_stopping=run.raise_if_stopping,
                 answered=run.reached.set,
                 was_answered=run.reached.is_set,
             ),
-            timeout=settings.request_timeout,
             retry_seconds=settings.max_retry_seconds,
-            user_agent=f"{self.tap_name}/{t.cast('t.Any', self._tap).plugin_version}",
             logger=self.logger,
         )
 
@@ -127,8 +128,8 @@ class WorkflowsStream(WorkflowApiStream):
     def _read(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         stats = ListStats()
         pii = self.settings.pii
-        with self.session() as session:
-            reader = self.reader(session)
+        with self.http() as http:
+            reader = self.reader(http)
             seen: set[str] = set()
             for page in self.workflow_pages(reader, stats):
                 # A page with a bad workflow emits none of its rows.

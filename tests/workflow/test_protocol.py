@@ -78,7 +78,7 @@ def test_raw_control_characters_inside_strings_are_read() -> None:
     assert page.items[0]["error"] == "a\tb\nc\x0bd\x07"
 
 
-@given(st.text(alphabet=st.characters(exclude_characters='"\\', exclude_categories=("Cs",))))
+@given(st.text(alphabet=st.characters(exclude_characters='"\\', exclude_categories=["Cs"])))
 def test_any_text_with_raw_control_characters_is_read_as_sent(text: str) -> None:
     body = ('{"runs": [{"id": "r", "error": "' + text + '"}], "nextCursor": null}').encode()
     page = parse_page(body, Kind.RUNS, limit=50)
