@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from langdock_emulator.faults import Fault, FaultSchedule
-from langdock_emulator.workflow_data import UTC, WorkflowData, WorkflowRun
+from langdock_emulator.workflow_data import OPEN_STATUSES, UTC, WorkflowData, WorkflowRun
 
 WORKFLOW_ROUTE = re.compile(r"(?:/api/public|/api)?/workflows/v1/(list|runs)/?")
 WORKFLOW_FAULT_KINDS = frozenset(
@@ -52,6 +52,11 @@ class WorkflowSettings:
     forbidden: set[str] = dataclasses.field(default_factory=set)
     """Workflows whose runs the key may not read (403)."""
     deleted: set[str] = dataclasses.field(default_factory=set)
+    finished: set[str] = dataclasses.field(default_factory=set)
+    """Runs shown final whatever the clock says (`finish_open_runs`)."""
+    unknown_fields: bool = True
+    """Workflows carry ``folder`` and runs ``triggerType``, fields no Langdock page
+    documents (the tap keeps them in ``_extra_fields``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,8 +98,9 @@ class WorkflowApi:
         *,
         settings: WorkflowSettings | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        period_start: dt.datetime | None = None,
     ) -> None:
-        self.data = WorkflowData(seed)
+        self.data = WorkflowData(seed, period_start) if period_start else WorkflowData(seed)
         self.settings = settings or WorkflowSettings()
         self._initial = dataclasses.replace(self.settings)
         self.clock: Callable[[], dt.datetime] = clock or _utc_now
@@ -120,7 +126,24 @@ class WorkflowApi:
                 self._initial,
                 forbidden=set(self._initial.forbidden),
                 deleted=set(self._initial.deleted),
+                finished=set(self._initial.finished),
             )
+
+    def finish_open_runs(self) -> set[str]:
+        """Let every run still going now end at once (for tests whose clock cannot move,
+        e.g. a subprocess tap on the real clock); returns their ids."""
+        now = self.clock()
+        going = {
+            run.id
+            for workflow_id in self.workflow_ids(now)
+            for run in self.data.runs(workflow_id)
+            if run.created_at <= now and run.status(now) in OPEN_STATUSES
+        }
+        self.settings.finished |= going
+        return going
+
+    def _now_for(self, run: WorkflowRun, now: dt.datetime) -> dt.datetime:
+        return max(now, run.ended_at) if run.id in self.settings.finished else now
 
     def workflow_ids(self, now: dt.datetime | None = None) -> list[str]:
         """The workflows the list shows at ``now``, oldest first."""
@@ -137,7 +160,7 @@ class WorkflowApi:
         """Run objects shown at ``now`` of runs created in [start, end) of listed workflows."""
         now = now or self.clock()
         return [
-            run.payload(now)
+            run.payload(self._now_for(run, now))
             for workflow_id in self.workflow_ids(now)
             for run in self.data.created(workflow_id, start, end)
             if run.created_at < end and run.created_at <= now
@@ -203,9 +226,14 @@ class WorkflowApi:
                 raise BadRequest("Invalid cursor")
             workflows = workflows[ids.index(cursor) + 1 :]
         size = min(limit, self.settings.page_size)
-        page = workflows[:size]
+        page = [self._shown(w, "folder") for w in workflows[:size]]
         more = len(workflows) > size
         return {"workflows": page, "nextCursor": page[-1]["id"] if more else None}
+
+    def _shown(self, body: dict[str, Any], unknown: str) -> dict[str, Any]:
+        if self.settings.unknown_fields:
+            return body
+        return {name: value for name, value in body.items() if name != unknown}
 
     def _runs(self, params: dict[str, str]) -> dict[str, Any]:
         workflow_id = params.get("workflowId")
@@ -229,10 +257,8 @@ class WorkflowApi:
         size = min(limit, self.settings.page_size)
         page = runs[:size]
         more = len(runs) > size
-        return {
-            "runs": [run.payload(now) for run in page],
-            "nextCursor": page[-1].id if more else None,
-        }
+        shown = [self._shown(run.payload(self._now_for(run, now)), "triggerType") for run in page]
+        return {"runs": shown, "nextCursor": page[-1].id if more else None}
 
     def _matching(
         self, workflow_id: str, params: dict[str, str], now: dt.datetime
@@ -248,7 +274,7 @@ class WorkflowApi:
             if wanted is None:
                 continue
             if name == "status":
-                runs = [r for r in runs if r.status(now) == wanted]
+                runs = [r for r in runs if r.status(self._now_for(r, now)) == wanted]
             else:
                 runs = [r for r in runs if getattr(r, attribute) == wanted]
         return runs

@@ -18,7 +18,7 @@ from typing import Any
 from langdock_emulator.mixing import hash_ints
 
 UTC = dt.timezone.utc
-# The period runs are made for: June 2026 (the tests' clock lies in it).
+# The default period runs are made for: June 2026 (the tests' clock lies in it).
 PERIOD_START = dt.datetime(2026, 6, 1, tzinfo=UTC)
 PERIOD_DAYS = 30
 OPEN_STATUSES = ("PENDING", "IN_PROGRESS", "AWAITING_INPUT")
@@ -156,13 +156,14 @@ class Workflow:
 class WorkflowData:
     """The workspace's workflows and runs for one seed."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, period_start: dt.datetime = PERIOD_START) -> None:
         self.seed = seed
+        self.period_start = period_start
         self.workflows = tuple(self._workflow(n) for n in range(len(_NAMES)))
 
     def _workflow(self, number: int) -> Workflow:
         workflow_id = f"wf_{hash_ints(self.seed, number, 1) % 16**12:012x}"
-        created = PERIOD_START + dt.timedelta(days=_CREATED_DAY[number], hours=number)
+        created = self.period_start + dt.timedelta(days=_CREATED_DAY[number], hours=number)
         owner_id, owner_name, owner_email = _OWNERS[number % len(_OWNERS)]
         payload = {
             "id": workflow_id,
@@ -195,7 +196,7 @@ class WorkflowData:
         runs = []
         step = dt.timedelta(hours=workflow.every_hours)
         at = workflow.created_at + dt.timedelta(minutes=17)
-        end = PERIOD_START + dt.timedelta(days=PERIOD_DAYS)
+        end = self.period_start + dt.timedelta(days=PERIOD_DAYS)
         number = 0
         while at < end:
             runs.append(self._run(workflow, number, at))
