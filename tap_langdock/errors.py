@@ -73,3 +73,13 @@ class StreamsFailed(ExportError):
 
 class AuditLogError(LangdockError):
     """The audit log could not be read (refused, retries ran out, a bad page or entry)."""
+
+
+class WorkflowApiError(LangdockError):
+    """The Workflow API could not be read (refused, retries ran out, a bad page or run)."""
+
+
+class WorkflowKeyRejected(WorkflowApiError):
+    """Langdock answered 401 to the workflow key: every further request would be rejected."""
+
+    run_wide = True

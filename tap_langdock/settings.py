@@ -166,6 +166,26 @@ CONFIG_SCHEMA = th.PropertiesList(
             "one key with both scopes serves both APIs."
         ),
     ),
+    th.Property(
+        "workflow_api_key",
+        th.StringType,
+        secret=True,
+        title="Workflow API key",
+        description=(
+            "Workspace key with the WORKFLOW_API scope for the workflows and workflow_runs "
+            "streams. Default: api_key."
+        ),
+    ),
+    th.Property(
+        "workflow_run_payloads",
+        th.BooleanType,
+        default=False,
+        title="Workflow run payloads",
+        description=(
+            "Keep node inputs, outputs and logs in workflow_runs.executions (anything users "
+            "typed; text follows pii). Default: left out."
+        ),
+    ),
 ).to_dict()
 
 
@@ -186,6 +206,7 @@ class Settings:
     max_requests_per_minute: int = DEFAULT_MAX_REQUESTS_PER_MINUTE
     workspace_id: str | None = None
     """Needed only by the audit_logs stream, which checks it when selected."""
+    workflow_run_payloads: bool = False
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -218,6 +239,7 @@ class Settings:
                 "set end_date on or after start_date, or leave it unset for yesterday",
             )
         _optional_key("audit_log_api_key", config.get("audit_log_api_key"))
+        _optional_key("workflow_api_key", config.get("workflow_api_key"))
         return cls(
             api_url=_api_url(config.get("api_url", DEFAULT_API_URL)),
             start_date=start,
@@ -241,6 +263,9 @@ class Settings:
                 1,
             ),
             workspace_id=_workspace_id(config.get("workspace_id")),
+            workflow_run_payloads=_boolean(
+                "workflow_run_payloads", config.get("workflow_run_payloads", False)
+            ),
         )
 
 
@@ -301,6 +326,15 @@ def _integer(setting: str, value: object, minimum: int) -> int:
         _fail(setting, f"({shown}) is not a whole number", f"use a number >= {minimum}")
     if value < minimum:
         _fail(setting, f"({value}) is below {minimum}", f"use a number >= {minimum}")
+    return value
+
+
+def _boolean(setting: str, value: object) -> bool:
+    # Meltano passes booleans from environment variables as JSON true/false already.
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        _fail(setting, f"({value!r}) is not true or false", "use true or false")
     return value
 
 

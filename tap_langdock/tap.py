@@ -21,6 +21,8 @@ from tap_langdock.errors import LangdockError, StreamsFailed
 from tap_langdock.run import Run
 from tap_langdock.settings import CONFIG_SCHEMA, Settings
 from tap_langdock.streams import STREAMS
+from tap_langdock.workflow.runs_stream import WorkflowRunsStream
+from tap_langdock.workflow.stream import WorkflowsStream
 from tap_langdock.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
@@ -92,14 +94,19 @@ class TapLangdock(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         exports: list[Stream] = [stream_class(self, run=self.run) for stream_class in STREAMS]
-        return [*exports, AuditLogsStream(self, run=self.run)]
+        return [
+            *exports,
+            AuditLogsStream(self, run=self.run),
+            WorkflowsStream(self, run=self.run),
+            WorkflowRunsStream(self, run=self.run),
+        ]
 
     @property
     @override
     def streams(self) -> dict[str, Stream]:
         # The SDK sorts streams by name, and sync_all() syncs them in this mapping's order:
         # the most-used data (the default selection, first in STREAMS) must not wait behind
-        # optional streams; the audit log comes last.
+        # optional streams; the audit log and the Workflow API come last.
         streams = super().streams
         last = len(_SYNC_ORDER)
         return dict(sorted(streams.items(), key=lambda item: _SYNC_ORDER.get(item[0], last)))

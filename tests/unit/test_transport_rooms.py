@@ -1,7 +1,8 @@
 """HTTP lives in transport modules: no module that defines a stream, or page logic, imports it.
 
 The stream classes and the page/export logic are tested and read without a network library
-in view; `export.transport` and `audit.transport` are the only rooms that speak HTTP.
+in view; `export.transport`, `audit.transport` and `workflow.transport` are the only rooms that
+speak HTTP.
 """
 
 from __future__ import annotations
@@ -66,4 +67,8 @@ def test_no_module_defining_a_stream_imports_an_http_library() -> None:
 
 def test_only_transport_modules_import_an_http_library() -> None:
     speaking = {name for name, path in _modules().items() if _imported_roots(path) & HTTP_LIBRARIES}
-    assert speaking == {"tap_langdock.export.transport", "tap_langdock.audit.transport"}
+    assert speaking == {
+        "tap_langdock.export.transport",
+        "tap_langdock.audit.transport",
+        "tap_langdock.workflow.transport",
+    }

@@ -30,6 +30,8 @@ from langdock_emulator.settings import WorkspaceSettings
 from langdock_emulator.storage import FileStore, IssuedFile
 from langdock_emulator.usage_api import UsageApi, UsageParts
 from langdock_emulator.wire import Reply, WireServer
+from langdock_emulator.workflow_api import WorkflowApi
+from langdock_emulator.workflow_routes import WorkflowRoutes
 from langdock_emulator.workspace import DEFAULT_API_KEY, Workspace
 
 __all__ = ["DEFAULT_API_KEY", "Emulator"]
@@ -41,7 +43,8 @@ class Emulator:
     Use as a context manager or call ``close()``. ``settings`` may be changed at any time;
     every request reads it afresh. ``workspace`` replaces ``api_key``, ``seed`` and
     ``settings`` when given (its settings object is then the live one); ``audit_settings``
-    configure the Audit Logs API (`emu.audit.settings`, reset to them by ``reset()``).
+    configure the Audit Logs API (`emu.audit.settings`, reset to them by ``reset()``);
+    ``workflows`` replaces the default Workflow API (e.g. one with another period).
     """
 
     def __init__(
@@ -55,6 +58,7 @@ class Emulator:
         verbose: bool = False,
         workspace: Workspace | None = None,
         audit_settings: AuditSettings | None = None,
+        workflows: WorkflowApi | None = None,
     ) -> None:
         if workspace is None:
             live = settings.copy() if settings is not None else WorkspaceSettings()
@@ -65,6 +69,8 @@ class Emulator:
         self.data = UsageData(workspace)
         # The Audit Logs API of the same workspace (its id is the exports' org_id).
         self.audit = AuditLog(workspace.seed, workspace.org_id, settings=audit_settings)
+        # The Workflow API (`emu.workflows`: its settings, clock, faults and ground truth).
+        self.workflows = workflows or WorkflowApi(workspace.seed)
         self.load = ExportLoad()
         self._records = RequestRecords()
         self._faults = FaultSchedule()
@@ -96,6 +102,7 @@ class Emulator:
             AdminApi(self),
             Downloads(self._store, self._faults, self._records, lambda: self.settings),
             AuditApi(self.audit, self.workspace),
+            WorkflowRoutes(self.workflows, self.workspace),
             self._usage,
         ]
 
@@ -206,6 +213,7 @@ class Emulator:
         self._limiter.reset()
         self.load.reset()
         self.audit.reset()
+        self.workflows.reset()
         # In place, so references a test took to ``emu.settings`` stay live.
         initial = self._initial_settings.copy()
         for field in dataclasses.fields(initial):
