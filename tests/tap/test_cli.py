@@ -94,7 +94,7 @@ def test_about_and_discover_work_without_config() -> None:
     )
     streams = {s["tap_stream_id"] for s in json.loads(discover.stdout)["streams"]}
     assert "projects_usage" in streams
-    assert len(streams) == 12  # eleven exports and the audit log
+    assert len(streams) == 14  # eleven exports, the audit log and the two workflow streams
 
 
 def test_test_flag_syncs_one_record_per_stream(tmp_path: pathlib.Path, emulator: Emulator) -> None:

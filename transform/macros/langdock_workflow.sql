@@ -38,3 +38,13 @@ case
     when lower(cast({{ column_name }} as {{ dbt.type_string() }})) in ('false', 'f', '0') then false
 end
 {%- endmacro %}
+
+{# A double-precision float on every warehouse: dbt's type_float() is FLOAT, which DuckDB
+   stores in 4 bytes (a cost of 4.1005 came back as 4.1005001); the others' FLOAT is 8. #}
+{% macro langdock_double() %}
+    {{ return(adapter.dispatch('langdock_double')()) }}
+{% endmacro %}
+
+{% macro default__langdock_double() %}{{ dbt.type_float() }}{% endmacro %}
+
+{% macro duckdb__langdock_double() %}double{% endmacro %}

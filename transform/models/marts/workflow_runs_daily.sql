@@ -40,11 +40,11 @@ select
     daily.test_run_count,
     case
         when daily.final_count > 0
-            then cast(daily.completed_count as {{ dbt.type_float() }}) / daily.final_count
+            then cast(daily.completed_count as {{ langdock_double() }}) / daily.final_count
     end as success_rate,
-    cast(daily.median_duration_ms as {{ dbt.type_float() }}) as median_duration_ms,
-    cast(daily.p95_duration_ms as {{ dbt.type_float() }}) as p95_duration_ms,
-    cast(daily.total_cost_usd as {{ dbt.type_float() }}) as total_cost_usd
+    cast(daily.median_duration_ms as {{ langdock_double() }}) as median_duration_ms,
+    cast(daily.p95_duration_ms as {{ langdock_double() }}) as p95_duration_ms,
+    cast(daily.total_cost_usd as {{ langdock_double() }}) as total_cost_usd
 from daily
 left join {{ ref('stg_langdock__workflows') }} as workflows
     on daily.workflow_id = workflows.workflow_id
