@@ -9,6 +9,7 @@ The page logic (`audit.pages`) sees `PageReply` and `NoAnswer`, never `requests`
 from __future__ import annotations
 
 import types
+import typing as t
 from dataclasses import dataclass
 
 import requests
@@ -53,21 +54,24 @@ class NoAnswer:
     """The connection was never made (refused, unknown host): a wrong api_url looks so."""
 
 
-class AuditApi:
-    """GET pages of one workspace's audit log; a context manager that closes its session."""
+_Self = t.TypeVar("_Self", bound="KeyedJsonHttp")
 
-    def __init__(self, *, url: str, key: str, user_agent: str, timeout: float) -> None:
-        self.url = url
+
+class KeyedJsonHttp:
+    """One keyed session for a JSON API of Langdock's (the audit log, the Workflow API): GETs
+    a page; a context manager that closes its session."""
+
+    def __init__(self, *, key: str, user_agent: str, timeout: float) -> None:
         self._headers = {"Accept": "application/json", "User-Agent": user_agent}
         self.timeout = timeout
         self._session = requests.Session()
         self._session.auth = BearerKey(key)
 
-    def get_page(self, query: list[tuple[str, str]]) -> PageReply | NoAnswer:
+    def fetch(self, url: str, query: list[tuple[str, str]]) -> PageReply | NoAnswer:
         """One page request, its body read up to `MAX_PAGE_BYTES`."""
         try:
             response = self._session.get(
-                self.url,
+                url,
                 params=query,
                 headers=self._headers,
                 timeout=(min(self.timeout, 60), self.timeout),
@@ -91,7 +95,7 @@ class AuditApi:
         """Close the session and its connections."""
         self._session.close()
 
-    def __enter__(self) -> AuditApi:
+    def __enter__(self: _Self) -> _Self:
         return self
 
     def __exit__(
@@ -101,3 +105,15 @@ class AuditApi:
         trace: types.TracebackType | None,
     ) -> None:
         self.close()
+
+
+class AuditApi(KeyedJsonHttp):
+    """GET pages of one workspace's audit log."""
+
+    def __init__(self, *, url: str, key: str, user_agent: str, timeout: float) -> None:
+        super().__init__(key=key, user_agent=user_agent, timeout=timeout)
+        self.url = url
+
+    def get_page(self, query: list[tuple[str, str]]) -> PageReply | NoAnswer:
+        """One page of the audit log."""
+        return self.fetch(self.url, query)
