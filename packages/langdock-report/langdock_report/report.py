@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from langdock_report import charts, charts_cost, queries
+from langdock_report import charts, charts_cost, charts_workflows, queries
 from langdock_report.cards import Card, headline_cards
 from langdock_report.charts import Chart
 from langdock_report.period import Period, check_marts, resolve_period
@@ -53,6 +53,7 @@ def collect(
         charts.top_projects(run("top_projects"), personal.shown),
         *charts_cost.model_charts(run("models"), run("providers")),
         *charts_cost.api_key_charts(run("api_keys")),
+        *charts_workflows.workflow_charts(warehouse, run),
     ]
     if not personal.shown:
         _drop_personal(chart_list)
