@@ -41,12 +41,14 @@ $(BIN)/python:
 		$(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv --quiet $(VENV); \
 	}
 
-$(DEV_STAMP): pyproject.toml packages/langdock-emulator/pyproject.toml packages/langdock-report/pyproject.toml | $(BIN)/python
+$(DEV_STAMP): pyproject.toml packages/langdock-emulator/pyproject.toml packages/langdock-report/pyproject.toml \
+		packages/langdock-dagster/pyproject.toml | $(BIN)/python
 	@echo "==> installing tap-langdock, the emulator, the report, Meltano and the test tools into $(VENV)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,warehouse]'
 	@# After the tap: a tap-langdock older than the split shipped the emulator's script too.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-e packages/langdock-emulator -e 'packages/langdock-report[postgres]'
+		-e packages/langdock-emulator -e 'packages/langdock-report[postgres]' \
+		-e 'packages/langdock-dagster[postgres]'
 	@touch $@
 
 install: $(DEV_STAMP)
