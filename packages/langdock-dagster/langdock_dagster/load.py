@@ -88,7 +88,7 @@ def _run_partition(
             entry=entry,
             every_key_env=[e.api_key_env for e in settings.workspaces],
             loader=settings.loader,
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             environ=environ,
             environment=settings.environment,
         )

@@ -61,7 +61,6 @@ def build_defs(environ: Mapping[str, str] | None = None) -> dg.Definitions:
     job = dg.define_asset_job(
         "langdock_load",
         selection=dg.AssetSelection.assets(load),
-        partitions_def=load.partitions_def,
         # One run per workspace at a time comes from dagster.yaml (dagster/partition); this
         # tag lets it also hold a DuckDB file to one writer (langdock/writer: file).
         tags={"langdock/writer": "file" if settings.writer_lock else "server"},

@@ -157,8 +157,8 @@ def _check_unique(entries: Sequence[WorkspaceEntry], where: str) -> None:
         if entry.api_key_env in keys:
             raise WorkspacesFileError(
                 f"{where}: workspace #{n} ({entry.name}): api_key_env {entry.api_key_env!r} is "
-                f"also {keys[entry.api_key_env]!r}'s: one key reads one workspace, give each "
-                "its own variable"
+                f"also workspace {keys[entry.api_key_env]!r}'s: one key reads one workspace, "
+                "give each its own variable"
             )
         names.add(entry.name)
         keys[entry.api_key_env] = entry.name
