@@ -173,7 +173,8 @@ def test_postgres_three_workspaces_in_parallel_each_equal_to_its_truth(
 
     def query(sql: str) -> list[tuple[object, ...]]:
         with postgres.connect() as connection:
-            return connection.execute(sql).fetchall()
+            rows: list[tuple[object, ...]] = connection.execute(sql).fetchall()
+            return rows
 
     found = loaded(query, f'"{schema}"')
     for name in NAMES:
