@@ -7,6 +7,7 @@
 #   make lint   ruff check, ruff format --check and mypy (.ci/run runs it before the tests)
 #   make bench  benchmarks (python -m benchmarks), when the repository has them
 #   make report output/langdock-report.html from the dbt marts in output/langdock.duckdb
+#   make dagster  dagster dev on 127.0.0.1:3000, one partition per emulator workspace
 
 PYTHON ?= python3
 VENV := .venv
@@ -22,11 +23,12 @@ PYTEST_ARGS ?=
 # PYTEST_WORKERS=0 runs everything in one process.
 PYTEST_WORKERS ?= 4
 
-.PHONY: help install run report test lint bench clean
+.PHONY: help install run report dagster test lint bench clean
 
 help:
 	@echo "make run    extract Langdock usage into output/langdock.duckdb (emulator without TAP_LANGDOCK_API_KEY) and build dbt models"
 	@echo "make report build output/langdock-report.html from the marts in output/langdock.duckdb"
+	@echo "make dagster  dagster dev on 127.0.0.1:3000 with three emulator workspaces (one partition each)"
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff + mypy"
 	@echo "make bench  benchmarks, when present"
@@ -41,12 +43,14 @@ $(BIN)/python:
 		$(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv --quiet $(VENV); \
 	}
 
-$(DEV_STAMP): pyproject.toml packages/langdock-emulator/pyproject.toml packages/langdock-report/pyproject.toml | $(BIN)/python
+$(DEV_STAMP): pyproject.toml packages/langdock-emulator/pyproject.toml packages/langdock-report/pyproject.toml \
+		packages/langdock-dagster/pyproject.toml | $(BIN)/python
 	@echo "==> installing tap-langdock, the emulator, the report, Meltano and the test tools into $(VENV)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,warehouse]'
 	@# After the tap: a tap-langdock older than the split shipped the emulator's script too.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-e packages/langdock-emulator -e 'packages/langdock-report[postgres]'
+		-e packages/langdock-emulator -e 'packages/langdock-report[postgres]' \
+		-e 'packages/langdock-dagster[postgres]'
 	@touch $@
 
 install: $(DEV_STAMP)
@@ -58,6 +62,9 @@ $(PLUGINS_STAMP): meltano.yml pyproject.toml $(DEV_STAMP)
 
 run: $(PLUGINS_STAMP)
 	$(BIN)/python scripts/run_main_job.py
+
+dagster: $(PLUGINS_STAMP)
+	$(BIN)/python scripts/dagster_dev.py
 
 report: $(DEV_STAMP)
 	$(BIN)/python -m langdock_report --duckdb output/langdock.duckdb --out output/langdock-report.html

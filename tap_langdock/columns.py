@@ -14,6 +14,9 @@ from singer_sdk import typing as th
 
 EXTRA_COLUMNS = "_extra_columns"
 PERIOD_KEY = ("period_start", "period_end")
+# Every export row's key ends with its period and its workspace (``org_id``): rows of any
+# number of workspaces can share one table without one overwriting another.
+ROW_KEY = (*PERIOD_KEY, "org_id")
 
 # The group_by values Langdock accepts per export type; anything else is a 400.
 GROUP_BY_ALLOWED: dict[str, frozenset[str]] = {
@@ -72,7 +75,7 @@ def with_group(
     if group_by not in GROUP_BY_ALLOWED.get(export_type, frozenset()):
         msg = f"Langdock does not accept group_by={group_by!r} for {export_type}"
         raise TypeError(msg)
-    entity = [key for key in primary_keys if key not in PERIOD_KEY]
+    entity = [key for key in primary_keys if key not in ROW_KEY]
     names = [column.name for column in columns]
     position = names.index(entity[-1]) + 1
     grouped = (*columns[:position], Column(group_by, Kind.STRING), *columns[position:])

@@ -9,7 +9,7 @@ the documented columns of the other types.
 from __future__ import annotations
 
 from tap_langdock.client import LangdockStream
-from tap_langdock.columns import PERIOD_KEY, Column, Kind
+from tap_langdock.columns import ROW_KEY, Column, Kind
 
 TEXT, INT, NUM, BOOL, DATE, JSON = (
     Kind.STRING,
@@ -33,7 +33,7 @@ class ProjectsUsage(LangdockStream):
 
     name = "projects_usage"
     export_type = "projects"
-    primary_keys = ("project_id", *PERIOD_KEY)
+    primary_keys = ("project_id", *ROW_KEY)
     columns = (
         *PERIOD,
         *_columns(
@@ -51,7 +51,7 @@ class UsersUsage(LangdockStream):
 
     name = "users_usage"
     export_type = "users"
-    primary_keys = ("user_id", *PERIOD_KEY)
+    primary_keys = ("user_id", *ROW_KEY)
     columns = (
         *PERIOD,
         *_columns(
@@ -100,7 +100,7 @@ class AgentsUsage(LangdockStream):
 
     name = "agents_usage"
     export_type = "agents"
-    primary_keys = ("assistant_id", *PERIOD_KEY)
+    primary_keys = ("assistant_id", *ROW_KEY)
     columns = (
         *PERIOD,
         *_columns(
@@ -133,7 +133,7 @@ class ApiKeysUsage(LangdockStream):
 
     name = "api_keys_usage"
     export_type = "api-keys"
-    primary_keys = ("api_key_id", *PERIOD_KEY)
+    primary_keys = ("api_key_id", *ROW_KEY)
     columns = (
         *PERIOD,
         *_columns(
@@ -156,7 +156,7 @@ class ModelsUsage(LangdockStream):
 
     name = "models_usage"
     export_type = "models"
-    primary_keys = ("name", "provider", "bring_your_keys", *PERIOD_KEY)
+    primary_keys = ("name", "provider", "bring_your_keys", *ROW_KEY)
     columns = (
         *PERIOD,
         *_columns(
@@ -181,7 +181,7 @@ class WorkflowsUsage(LangdockStream):
     name = "workflows_usage"
     export_type = "workflows"
     selected_by_default = False
-    primary_keys = ("workflow_id", *PERIOD_KEY)
+    primary_keys = ("workflow_id", *ROW_KEY)
     columns = (
         *PERIOD,
         *_columns(

@@ -185,6 +185,10 @@ def test_group_by_is_validated_locally() -> None:
         "source",
         "period_start",
         "period_end",
+        "org_id",
     )
     projects = BY_NAME["projects_usage"]
     assert projects.group_by is None
+    # Rows of several workspaces share a table: every usage key ends with the workspace.
+    usage = [stream for name, stream in BY_NAME.items() if name != "audit_logs"]
+    assert all(stream.primary_keys[-1] == "org_id" for stream in usage)

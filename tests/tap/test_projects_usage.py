@@ -13,7 +13,7 @@ from tap_langdock.errors import ExportError, StateError
 from tests.support.secrets import TEST_API_KEY
 from tests.support.tap_runner import run_tap, tap_config
 
-KEY = ("project_id", "period_start", "period_end")
+KEY = ("project_id", "period_start", "period_end", "org_id")
 
 
 def local_days(start: dt.date, end: dt.date) -> list[dt.date]:

@@ -14,7 +14,8 @@ from langdock_emulator.audit_log import BOUNDS, CURSORS, ORDERS, AuditSettings
 from langdock_emulator.audit_query import MAX_LIMIT
 from langdock_emulator.server import Emulator
 from langdock_emulator.settings import WorkspaceSettings
-from langdock_emulator.workspace import DEFAULT_API_KEY
+from langdock_emulator.tenants import NAME_PATTERN, MultiEmulator
+from langdock_emulator.workspace import DEFAULT_API_KEY, Workspace
 
 API_KEY_ENV = "LANGDOCK_EMULATOR_API_KEY"
 AUDIT_API_KEY_ENV = "LANGDOCK_EMULATOR_AUDIT_API_KEY"
@@ -36,6 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"expected bearer key (default: ${API_KEY_ENV}, else {DEFAULT_API_KEY!r})",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--workspace",
+        action="append",
+        default=[],
+        type=workspace_option,
+        metavar="NAME=SEED",
+        help="serve several workspaces (repeatable), each its own seed, org_id and data; "
+        f"its key is ${API_KEY_ENV}_<NAME> (upper case, '-' as '_'), else "
+        f"'{DEFAULT_API_KEY}-<NAME>'. --api-key and --seed then do not apply",
+    )
     parser.add_argument("--privacy", action="store_true", help="user-level data disabled")
     parser.add_argument("--byok", action="store_true", help="bring-your-own-key workspace")
     parser.add_argument("--extra-column", action="store_true", help="add undocumented column")
@@ -124,6 +135,21 @@ def _add_audit_options(group: argparse._ArgumentGroup) -> None:
     )
 
 
+def workspace_option(text: str) -> tuple[str, int]:
+    name, sep, seed = text.partition("=")
+    if not sep or not NAME_PATTERN.fullmatch(name) or not seed.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write NAME=SEED, NAME of lower-case letters, digits, '-', '_'"
+        )
+    return name, int(seed)
+
+
+def workspace_key(name: str) -> str:
+    """The key a named workspace answers (the same rule `make dagster` writes keys by)."""
+    variable = f"{API_KEY_ENV}_{name.upper().replace('-', '_')}"
+    return os.environ.get(variable) or f"{DEFAULT_API_KEY}-{name}"
+
+
 def iso_instant(text: str) -> dt.datetime:
     value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
@@ -185,18 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    emulator = Emulator(
-        api_key,
-        args.seed,
-        host=args.host,
-        port=args.port,
-        settings=_workspace_settings(args),
-        verbose=args.verbose,
-        audit_settings=audit,
-    )
-    if args.audit_now is not None:
-        frozen = args.audit_now
-        emulator.audit.clock = lambda: frozen
+    try:
+        emulator = _build(args, api_key, audit)
+    except ValueError as exc:  # two workspaces with one seed or key
+        parser.error(str(exc))
     try:
         # The key itself is never printed: this line ends up in CI logs.
         print(
@@ -209,6 +227,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         emulator.close()
     return 0
+
+
+def _build(
+    args: argparse.Namespace, api_key: str, audit: AuditSettings
+) -> Emulator | MultiEmulator:
+    frozen = args.audit_now
+    if not args.workspace:
+        emulator = Emulator(
+            api_key,
+            args.seed,
+            host=args.host,
+            port=args.port,
+            settings=_workspace_settings(args),
+            verbose=args.verbose,
+            audit_settings=audit,
+        )
+        if frozen is not None:
+            emulator.audit.clock = lambda: frozen
+        return emulator
+    workspaces = {
+        name: Workspace(seed, workspace_key(name), _workspace_settings(args))
+        for name, seed in args.workspace
+    }
+    multi = MultiEmulator(
+        workspaces, host=args.host, port=args.port, verbose=args.verbose, audit_settings=audit
+    )
+    if frozen is not None:
+        for name in multi.names:
+            multi.workspace(name).audit.clock = lambda: frozen
+    return multi
 
 
 if __name__ == "__main__":

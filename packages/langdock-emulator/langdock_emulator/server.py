@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import threading
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
@@ -45,6 +44,8 @@ class Emulator:
     ``settings`` when given (its settings object is then the live one); ``audit_settings``
     configure the Audit Logs API (`emu.audit.settings`, reset to them by ``reset()``);
     ``workflows`` replaces the default Workflow API (e.g. one with another period).
+    With ``gateway_url`` no server starts: a `tenants.MultiEmulator` serving several
+    workspaces at that URL hands this workspace its requests (``dispatch``).
     """
 
     def __init__(
@@ -59,6 +60,7 @@ class Emulator:
         workspace: Workspace | None = None,
         audit_settings: AuditSettings | None = None,
         workflows: WorkflowApi | None = None,
+        gateway_url: str | None = None,
     ) -> None:
         if workspace is None:
             live = settings.copy() if settings is not None else WorkspaceSettings()
@@ -83,18 +85,14 @@ class Emulator:
             )
         )  # fmt: skip
         self._router = Router(self._apis())
-        self._server = WireServer((host, port), self)
-        bound_host, bound_port = self._server.server_address[:2]
-        self.host = str(bound_host)
-        self.port = int(bound_port)
         self._closed = False
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"langdock-emulator-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._gateway_url = gateway_url
+        self._server: WireServer | None = None
+        self.host, self.port = host, port
+        if gateway_url is None:
+            self._server = WireServer((host, port), self)
+            self.host, self.port = self._server.host_port
+            self._server.start(f"langdock-emulator-{self.port}")
 
     def _apis(self) -> list[Api]:
         """Every API this server answers, tried in this order; a new API is one more line."""
@@ -113,6 +111,8 @@ class Emulator:
 
     @property
     def url(self) -> str:
+        if self._gateway_url is not None:
+            return self._gateway_url
         return f"http://{self.host}:{self.port}"
 
     def __enter__(self) -> Emulator:
@@ -130,9 +130,8 @@ class Emulator:
         if self._closed:
             return
         self._closed = True
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        if self._server is not None:
+            self._server.stop()
         self._store.close()
 
     # --- the workspace ---------------------------------------------------------------------
@@ -167,6 +166,10 @@ class Emulator:
     def storage_saw_authorization(self) -> int:
         """Storage requests that carried an Authorization header (the key must never go there)."""
         return self._records.storage_saw_authorization
+
+    def holds_file(self, file_id: str) -> bool:
+        """Whether this workspace issued the export file (a gateway routes downloads by it)."""
+        return self._store.get(file_id) is not None
 
     def issued_files(self) -> tuple[IssuedFile, ...]:
         """Every export file issued since construction or ``reset``, oldest first."""

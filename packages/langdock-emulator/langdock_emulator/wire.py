@@ -12,6 +12,7 @@ import re
 import socket
 import struct
 import sys
+import threading
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -91,6 +92,23 @@ class WireServer(ThreadingHTTPServer):
         # Clients under test hang up mid-request all the time; that is not worth a traceback.
         if self.app.verbose:
             super().handle_error(request, client_address)
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, port = self.server_address[:2]
+        return str(host), int(port)
+
+    def start(self, name: str) -> None:
+        """Serve on a daemon thread until ``stop``."""
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        self._thread.join(timeout=5)
 
 
 class _Handler(BaseHTTPRequestHandler):
