@@ -3,8 +3,8 @@
 #
 #   make run    extract with Meltano into output/langdock.duckdb and build the dbt models
 #               (Langdock if TAP_LANGDOCK_API_KEY is set, else the bundled emulator)
-#   make test   the whole test suite (PostgreSQL tests run when TARGET_POSTGRES_* are set)
-#   make lint   ruff and mypy
+#   make test   the whole test suite on 4 workers (PostgreSQL tests run when TARGET_POSTGRES_* are set)
+#   make lint   ruff check, ruff format --check and mypy (.ci/run runs it before the tests)
 #   make bench  benchmarks (python -m benchmarks), when the repository has them
 #   make report output/langdock-report.html from the dbt marts in output/langdock.duckdb
 
@@ -17,6 +17,10 @@ PLUGINS_STAMP := .meltano/.make-plugins-installed
 # The plugins `make run` uses; `meltano install` (no names) installs all of meltano.yml's.
 RUN_PLUGINS := tap-langdock target-duckdb dbt
 PYTEST_ARGS ?=
+# pytest-xdist workers. 4 on 2 cores: the suite mostly waits on loopback servers and
+# subprocesses. Tests sharing a costly fixture stay on one worker (tests/support/workers.py).
+# PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 4
 
 .PHONY: help install run report test lint bench clean
 
@@ -59,7 +63,7 @@ report: $(DEV_STAMP)
 	$(BIN)/python -m langdock_report --duckdb output/langdock.duckdb --out output/langdock-report.html
 
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

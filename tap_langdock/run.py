@@ -6,6 +6,7 @@ import functools
 import threading
 import typing as t
 
+from tap_langdock.audit.transport import AuditApi
 from tap_langdock.concurrency import AdaptiveLimit, shared_limit
 from tap_langdock.errors import ExportUnavailable, StreamsFailed
 from tap_langdock.export.transport import ExportApi
@@ -40,6 +41,8 @@ class Run:
         """Streams that ended early, in order; the others went on."""
         self.export_api: type[ExportApi] = ExportApi
         """How streams reach Langdock; the benchmarks put a local file reader here."""
+        self.audit_api: type[AuditApi] = AuditApi
+        """How the audit stream reaches Langdock's audit log."""
 
     @functools.cached_property
     def settings(self) -> Settings:

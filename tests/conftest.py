@@ -17,8 +17,16 @@ from langdock_emulator import Emulator
 from tests.support.clock import FakeClock, fake_clock
 from tests.support.meltano_project import installed_project
 from tests.support.secrets import FINDINGS, SCANS, TEST_API_KEY, find_secrets, rescan
+from tests.support.workers import assign_groups, shared_meltano_project
 
 TESTS = [0]
+# Counts of the xdist workers, summed in the controller as each worker ends.
+WORKER_COUNTS = {"findings": 0, "scans": 0, "tests": 0}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    assign_groups(items)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -40,10 +48,26 @@ def pytest_runtest_makereport(
         report.longrepr = f"secret leaked in captured output: {leaks[:3]}"
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # an xdist worker: the controller prints the sums
+        output["secret_scan"] = {"findings": len(FINDINGS), "scans": SCANS[0], "tests": TESTS[0]}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: t.Any, error: object) -> None:
+    counts = getattr(node, "workeroutput", {}).get("secret_scan", {})
+    for name in WORKER_COUNTS:
+        WORKER_COUNTS[name] += counts.get(name, 0)
+
+
 def pytest_terminal_summary(terminalreporter: t.Any) -> None:
+    findings = len(FINDINGS) + WORKER_COUNTS["findings"]
+    scans = SCANS[0] + WORKER_COUNTS["scans"]
+    tests = TESTS[0] + WORKER_COUNTS["tests"]
     terminalreporter.write_line(
-        f"secret scan: {len(FINDINGS)} finding(s) in {SCANS[0]} scanned outputs of "
-        f"{TESTS[0]} tests (captured output, records, state, errors)"
+        f"secret scan: {findings} finding(s) in {scans} scanned outputs of "
+        f"{tests} tests (captured output, records, state, errors)"
     )
 
 
@@ -66,5 +90,5 @@ def emulator() -> t.Iterator[Emulator]:
 @pytest.fixture(scope="session")
 def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A temporary Meltano project (the repo's meltano.yml and transform/) with its plugins,
-    installed once per session for every folder that runs Meltano."""
-    return installed_project(tmp_path_factory.mktemp("meltano-project"))
+    installed once per test run for every folder (and xdist worker) that runs Meltano."""
+    return shared_meltano_project(tmp_path_factory, installed_project)

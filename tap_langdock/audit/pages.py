@@ -1,10 +1,10 @@
-"""The HTTP side of the audit log: one range, page after page, with retries.
+"""Reading the audit log: one range, page after page, with retries.
 
-One `requests.Session` per stream carries the key as a Bearer header; requests go only to
-Langdock's API host (there are no download links here). Before every request the reader takes
-a slot from the rate limiter the caller passes in, and every range gets the whole retry
-budget (``max_retry_seconds``), as every export window does. Messages say what failed and
-where; they never hold the key, a header or an exception's text (which may hold the URL).
+The HTTP itself is `audit.transport`'s (passed in as an `AuditApi`); this module decides what
+an answer means and what to do next. Before every request the reader takes a slot from the
+rate limiter the caller passes in, and every range gets the whole retry budget
+(``max_retry_seconds``), as every export window does. Messages say what failed and where;
+they never hold the key, a header or an exception's text (which may hold the URL).
 """
 
 from __future__ import annotations
@@ -14,33 +14,17 @@ import typing as t
 import urllib.parse
 from dataclasses import dataclass
 
-import requests
-
 from tap_langdock import retries
 from tap_langdock.audit.protocol import Malformed, Page, Refused, Retry, classify, page_query
 from tap_langdock.audit.ranges import Range
+from tap_langdock.audit.transport import NoAnswer
 from tap_langdock.errors import AuditLogError
 
-# The export path's reading of bodies and connection failures, shared.
-from tap_langdock.export.transport import never_connected, read_limited
+if t.TYPE_CHECKING:
+    from tap_langdock.audit.transport import AuditApi, PageReply
 
-MAX_PAGE_BYTES = 32 * 1024 * 1024
 MAX_MALFORMED = 3
 MAX_UNREACHABLE_AT_START = 3
-
-
-class BearerKey(requests.auth.AuthBase):
-    """``Authorization: Bearer <key>``, with a repr that does not show the key."""
-
-    def __init__(self, key: str) -> None:
-        self._key = key
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._key}"
-        return request
-
-    def __repr__(self) -> str:
-        return "BearerKey(***)"
 
 
 @dataclass
@@ -58,13 +42,6 @@ class RangeStats:
     seconds: float = 0.0
 
 
-class _Transient(Exception):
-    def __init__(self, reason: str, *, never_connected: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.never_connected = never_connected
-
-
 @dataclass
 class _Attempts:
     """What went wrong while reading one range (one retry budget per range)."""
@@ -80,22 +57,16 @@ class PageReader:
     def __init__(
         self,
         *,
-        session: requests.Session,
-        url: str,
+        api: AuditApi,
         workspace_id: str,
         take_slot: t.Callable[[], object],
-        timeout: float,
         retry_seconds: float,
-        user_agent: str,
         logger: logging.Logger,
     ) -> None:
-        self._session = session
-        self._url = url
+        self._api = api
         self._workspace_id = workspace_id
         self._take_slot = take_slot
-        self._timeout = timeout
         self._retry_seconds = retry_seconds
-        self._user_agent = user_agent
         self._logger = logger
         self._answered = False
         """Whether Langdock answered anything yet: a wrong api_url never does."""
@@ -132,14 +103,17 @@ class PageReader:
         query = page_query(window, cursor)
         attempts.malformed = 0  # counted per page: a bad answer once a page is no pattern
         while True:
-            try:
-                status, body, retry_after = self._get(query, stats)
-            except _Transient as exc:
-                self._unreachable_or_go_on(exc, where, attempts)
-                self._wait_or_fail(where, stats, attempts.budget, exc.reason, None)
+            reply = self._get(query, stats)
+            if isinstance(reply, NoAnswer):
+                self._unreachable_or_go_on(reply, where, attempts)
+                self._wait_or_fail(where, stats, attempts.budget, reply.reason, None)
                 continue
             outcome = classify(
-                status, body, retry_after, where=where, workspace_id=self._workspace_id
+                reply.status,
+                reply.body,
+                reply.retry_after,
+                where=where,
+                workspace_id=self._workspace_id,
             )
             if isinstance(outcome, Page):
                 return outcome
@@ -163,12 +137,12 @@ class PageReader:
             raise AuditLogError(msg)
         self._wait_or_fail(where, stats, attempts.budget, outcome.reason, None)
 
-    def _unreachable_or_go_on(self, exc: _Transient, where: str, attempts: _Attempts) -> None:
-        if not exc.never_connected or self._answered:
+    def _unreachable_or_go_on(self, reply: NoAnswer, where: str, attempts: _Attempts) -> None:
+        if not reply.never_connected or self._answered:
             return
         attempts.unreachable += 1
         if attempts.unreachable >= MAX_UNREACHABLE_AT_START:
-            host = urllib.parse.urlsplit(self._url).netloc
+            host = urllib.parse.urlsplit(self._api.url).netloc
             msg = (
                 f"{where}: cannot connect to {host} ({attempts.unreachable} attempts): check "
                 "api_url and that this machine can reach it"
@@ -203,34 +177,10 @@ class PageReader:
             max(remaining - delay, 0),
         )
 
-    def _get(
-        self, query: list[tuple[str, str]], stats: RangeStats
-    ) -> tuple[int, bytes | None, float | None]:
+    def _get(self, query: list[tuple[str, str]], stats: RangeStats) -> PageReply | NoAnswer:
         self._take_slot()
         stats.requests += 1
-        try:
-            response = self._session.get(
-                self._url,
-                params=query,
-                headers={"Accept": "application/json", "User-Agent": self._user_agent},
-                timeout=(min(self._timeout, 60), self._timeout),
-                stream=True,
-            )
-            with response:
-                body = read_limited(response, MAX_PAGE_BYTES)
-                retry_after = retries.parse_retry_after(response.headers.get("Retry-After"))
-                status = response.status_code
-        except requests.Timeout:
-            msg = f"Langdock did not answer within {self._timeout:.0f} s"
-            raise _Transient(msg) from None
-        except requests.ConnectionError as exc:
-            if never_connected(exc):
-                msg = f"cannot connect to Langdock ({type(exc).__name__})"
-                raise _Transient(msg, never_connected=True) from None
-            msg = f"connection to Langdock dropped ({type(exc).__name__})"
-            raise _Transient(msg) from None
-        except requests.RequestException as exc:
-            msg = f"request to Langdock failed ({type(exc).__name__})"
-            raise _Transient(msg) from None
-        self._answered = True
-        return status, body, retry_after
+        reply = self._api.get_page(query)
+        if not isinstance(reply, NoAnswer):
+            self._answered = True
+        return reply

@@ -13,12 +13,11 @@ import time
 import typing as t
 import urllib.parse
 
-import requests
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_langdock._compat import override
 from tap_langdock.audit import bookmark
-from tap_langdock.audit.pages import BearerKey, PageReader, RangeStats
+from tap_langdock.audit.pages import PageReader, RangeStats
 from tap_langdock.audit.ranges import OVERLAP, UTC, Plan, Range, plan_ranges, show
 from tap_langdock.audit.records import SCHEMA, BadEntry, Converted, convert
 from tap_langdock.errors import AuditLogError, SettingsError
@@ -28,6 +27,7 @@ from tap_langdock.run_stream import RunStream
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+    from tap_langdock.audit.transport import AuditApi
     from tap_langdock.rate_limit import RateLimiter
     from tap_langdock.run import Run
     from tap_langdock.settings import Settings
@@ -96,8 +96,8 @@ class AuditLogsStream(RunStream):
             return
         totals = RangeStats()
         started = time.monotonic()
-        with self._session() as session:
-            reader = self._reader(session)
+        with self._api() as api:
+            reader = self._reader(api)
             for window in plan.ranges:
                 stats = RangeStats()
                 yield from self._range_records(reader, window, stats)
@@ -170,30 +170,31 @@ class AuditLogsStream(RunStream):
             again,
         )
 
-    def _session(self) -> requests.Session:
-        session = requests.Session()
+    def _api(self) -> AuditApi:
+        settings = self.settings
+        assert settings.workspace_id is not None  # check_settings() ran
         key = self.config.get("audit_log_api_key") or self.config["api_key"]
-        session.auth = BearerKey(str(key).strip())
-        return session
+        workspace = urllib.parse.quote(settings.workspace_id, safe="")
+        return self._run.audit_api(
+            url=f"{settings.api_url}/audit-logs/{workspace}",
+            key=str(key).strip(),
+            user_agent=f"{self.tap_name}/{t.cast('t.Any', self._tap).plugin_version}",
+            timeout=settings.request_timeout,
+        )
 
     @property
     def rate_limiter(self) -> RateLimiter:
         """The run's request budget, shared with the usage exports (one per workspace)."""
         return self._run.limiter
 
-    def _reader(self, session: requests.Session) -> PageReader:
+    def _reader(self, api: AuditApi) -> PageReader:
         settings = self.settings
         assert settings.workspace_id is not None  # check_settings() ran
-        limiter = self.rate_limiter
-        workspace = urllib.parse.quote(settings.workspace_id, safe="")
         return PageReader(
-            session=session,
-            url=f"{settings.api_url}/audit-logs/{workspace}",
+            api=api,
             workspace_id=settings.workspace_id,
-            take_slot=limiter.acquire,
-            timeout=settings.request_timeout,
+            take_slot=self.rate_limiter.acquire,
             retry_seconds=settings.max_retry_seconds,
-            user_agent=f"{self.tap_name}/{t.cast('t.Any', self._tap).plugin_version}",
             logger=self.logger,
         )
 

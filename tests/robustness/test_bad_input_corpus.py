@@ -49,7 +49,7 @@ START_STATE: dict[str, t.Any] = {
 }
 DELETE = object()
 PERSISTENT = 50  # more than any retry or re-export limit of the tap
-TIMEOUT = 60.0
+TIMEOUT = 120.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -470,8 +470,11 @@ def _config(url: str, case: Case) -> dict[str, t.Any]:
         "start_date": "2026-02-01",
         "end_date": WINDOW,
         "lookback_windows": 0,
-        "request_timeout": 5,
-        "max_retry_seconds": 5,
+        # Generous: on a busy machine the emulator may take seconds to build a 50 MB file,
+        # and a timeout or a spent budget would change a case's outcome. The cases about
+        # timeouts and budgets set their own; a hang is caught by TIMEOUT.
+        "request_timeout": 30,
+        "max_retry_seconds": 30,
     }
     for name, value in case.settings.items():
         if value is DELETE:

@@ -252,7 +252,7 @@ def test_leaks_in_teardown(noisy_teardown):
 """
 
 
-def _inner_suite(tmp_path: pathlib.Path) -> subprocess.CompletedProcess[str]:
+def _inner_suite(tmp_path: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
     # A `tests` package of its own (the real conftest.py and support/), found before the
     # repository's because pytest puts ``suite`` first on the path; run from suite/tests so
     # the summary names the tests relative to it, as the assertions expect.
@@ -265,7 +265,17 @@ def _inner_suite(tmp_path: pathlib.Path) -> subprocess.CompletedProcess[str]:
     shutil.copy(TESTS / "conftest.py", package / "conftest.py")
     (package / "test_inner.py").write_text(_INNER_TESTS)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", str(package)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-rA",
+            *args,
+            str(package),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -295,3 +305,17 @@ def test_hook_also_scans_teardown_and_counts_every_test(tmp_path: pathlib.Path) 
     out = result.stdout
     assert "test_inner.py::test_leaks_in_teardown - secret leaked" in out, out[-2000:]
     assert scanned >= 5, summary  # at least one per test
+
+
+def test_the_summary_adds_up_the_xdist_workers(tmp_path: pathlib.Path) -> None:
+    # `make test` runs on xdist workers: the controller prints the sum of theirs.
+    result = _inner_suite(tmp_path, "-n", "2", "--dist", "loadgroup")
+    summary = next(line for line in result.stdout.splitlines() if "secret scan: " in line)
+    findings = int(summary.split("secret scan: ")[1].split()[0])
+    scanned = int(summary.split(" in ")[1].split()[0])
+    tests = int(summary.split(" of ")[1].split()[0])
+    assert "test_inner.py::test_leaks_in_teardown - secret leaked" in result.stdout
+    assert result.returncode != 0
+    assert tests == 5, summary
+    assert findings >= 3, summary  # the three leaking tests, each in one section or more
+    assert scanned >= 5, summary

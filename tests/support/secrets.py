@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import typing as t
 import urllib.parse
@@ -91,25 +90,11 @@ class _Output(t.Protocol):
 
 
 def register_signatures(emu: Emulator) -> int:
-    """Register the signatures of every URL the emulator signed so far as secrets.
-
-    The emulator has no public list of issued URLs (reported to the lead), so this reads its
-    file store; if that internal changes, nothing is registered and the generic query-string
-    patterns above still apply.
-    """
-    store = getattr(emu, "_store", None)
-    files = getattr(store, "_files", None)
-    sign = getattr(store, "sign", None)
-    if not isinstance(files, dict) or sign is None:
-        return 0
-    count = 0
-    for stored in list(files.values()):
-        expires_at = getattr(stored, "expires_at", None)
-        if expires_at is None:
-            continue
-        register_secret(sign(stored.file_id, math.ceil(expires_at)))
-        count += 1
-    return count
+    """Register the signature of every URL the emulator issued so far as a secret."""
+    issued = emu.issued_files()
+    for file in issued:
+        register_secret(file.signature)
+    return len(issued)
 
 
 def rescan(emu: Emulator, *runs: _Output, where: str = "tap output") -> None:

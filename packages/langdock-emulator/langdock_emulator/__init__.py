@@ -2,8 +2,10 @@
 
 from langdock_emulator.faults import Fault
 from langdock_emulator.logs import DownloadLog, ExportRequestLog
-from langdock_emulator.server import DEFAULT_API_KEY, Emulator
+from langdock_emulator.server import Emulator
 from langdock_emulator.settings import WorkspaceSettings
+from langdock_emulator.storage import IssuedFile
+from langdock_emulator.workspace import DEFAULT_API_KEY, Workspace
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -11,5 +13,7 @@ __all__ = [
     "Emulator",
     "ExportRequestLog",
     "Fault",
+    "IssuedFile",
+    "Workspace",
     "WorkspaceSettings",
 ]

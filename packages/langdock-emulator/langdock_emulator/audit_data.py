@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from langdock_emulator.data import hash_ints
+from langdock_emulator.mixing import hash_ints
 
 UTC = dt.timezone.utc
 SLOT_SECONDS = 600
@@ -83,6 +83,14 @@ class AuditLogData:
         for day in range(first_day, last_day + 1):
             found.extend(e for e in self.day(day) if start <= e.created_at < end)
         return found
+
+    def capped(self, entries: list[AuditEntry], per_day: int) -> list[AuditEntry]:
+        """``entries`` less those beyond ``per_day`` of their UTC day; which stay is fixed
+        by the seed (the lowest ids, which are hashes), so pages stay repeatable."""
+        return [e for e in entries if e.id in self._kept(_day_number(e.created_at), per_day)]
+
+    def _kept(self, day: int, per_day: int) -> frozenset[str]:
+        return frozenset(sorted(e.id for e in self.day(day))[:per_day])
 
     def find(self, entry_id: str) -> AuditEntry | None:
         """An entry generated before (cursors name entries of pages already served)."""

@@ -70,6 +70,8 @@ class AuditSettings:
     """Most entries per page, even when ``limit`` asks for more."""
     cursor: str = "id"
     late_max_seconds: float = 600.0
+    entries_per_day: int | None = None
+    """At most this many entries a UTC day; None: all the log generates (about 216)."""
     retention_days: int = 90
     rate_limit_per_minute: int | None = None
 
@@ -78,6 +80,8 @@ class AuditSettings:
             raise ValueError(f"order in {ORDERS}, bounds in {BOUNDS}, cursor in {CURSORS}")
         if not 1 <= self.page_size <= MAX_LIMIT:
             raise ValueError(f"page_size must be 1..{MAX_LIMIT}")
+        if self.entries_per_day is not None and self.entries_per_day < 0:
+            raise ValueError("entries_per_day must be >= 0 or None")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,11 +188,10 @@ class AuditLog:
         now = now or self.clock()
         oldest = now - dt.timedelta(days=self.settings.retention_days)
         late = self.settings.late_max_seconds
-        return [
-            entry
-            for entry in self.data.between(max(start, oldest), min(end, now))
-            if entry.appears_at(late) <= now
-        ]
+        entries = self.data.between(max(start, oldest), min(end, now))
+        if self.settings.entries_per_day is not None:
+            entries = self.data.capped(entries, self.settings.entries_per_day)
+        return [entry for entry in entries if entry.appears_at(late) <= now]
 
     def truth(
         self, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None

@@ -106,3 +106,16 @@ def window_from_body(body: object) -> Window:
 def iso_with_offset(value: dt.datetime) -> str:
     """ISO-8601 in the value's own zone with milliseconds, as G1 docs show for dateRange."""
     return value.isoformat(timespec="milliseconds")
+
+
+def local_window(from_local: str, to_local: str, timezone: str) -> Window:
+    """The window of wall-clock ``from``/``to`` in one zone, for Python callers."""
+    zone = parse_zone(timezone, "timezone")
+    start = parse_wall_clock(from_local, "from.date")
+    end = parse_wall_clock(to_local, "to.date")
+    window = Window(
+        start.replace(tzinfo=zone), end.replace(tzinfo=zone), to_utc(start, zone), to_utc(end, zone)
+    )
+    if window.from_utc > window.to_utc:
+        raise BadRequestError("Invalid date range")
+    return window

@@ -18,6 +18,26 @@ from pathlib import Path
 _GRACE_SECONDS = 60.0
 
 
+@dataclasses.dataclass(frozen=True)
+class IssuedFile:
+    """One export file as the emulator handed it out, for tests (``Emulator.issued_files()``).
+
+    ``download_url`` is what the envelope carried (None when a fault left it out); it and
+    ``signature`` are secrets the client under test must never log.
+    """
+
+    file_id: str
+    export_type: str
+    rows: int
+    file_path: str
+    download_url: str | None
+    expires: int
+    """The URL's ``expires`` parameter (seconds since the epoch)."""
+    signature: str
+    expires_at: float
+    """When the file itself expires (plus a short grace for downloads under way)."""
+
+
 @dataclasses.dataclass
 class StoredFile:
     file_id: str
@@ -33,19 +53,20 @@ class FileStore:
 
     def __init__(self, seed: int) -> None:
         self._seed = seed
-        self._issued = 0
+        self._issued_count = 0
         self._dir = Path(tempfile.mkdtemp(prefix="langdock-emulator-"))
         # Random per process: signatures only need to be unforgeable by the client under test.
         self._secret = secrets.token_bytes(32)
         self._files: dict[str, StoredFile] = {}
+        self._issued: list[IssuedFile] = []
         self._lock = threading.Lock()
 
     def new_id(self) -> str:
         # Derived from the seed and issue order so that runs (and fault logs) are repeatable;
         # the signature, not the id, is what keeps URLs unguessable.
         with self._lock:
-            self._issued += 1
-            issued = self._issued
+            self._issued_count += 1
+            issued = self._issued_count
         return hashlib.blake2b(f"{self._seed}:{issued}".encode(), digest_size=16).hexdigest()
 
     def path_for(self, file_id: str) -> Path:
@@ -67,9 +88,19 @@ class FileStore:
         message = f"{file_id}\n{expires}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
-    def url_query(self, stored: StoredFile, *, expired: bool = False) -> str:
+    def signed(self, stored: StoredFile, *, expired: bool = False) -> tuple[int, str]:
+        """(expires, signature) of a URL for the file; ``expired`` makes one already past."""
         expires = int(time.time()) - 1 if expired else math.ceil(stored.expires_at)
-        return f"expires={expires}&signature={self.sign(stored.file_id, expires)}"
+        return expires, self.sign(stored.file_id, expires)
+
+    def record(self, issued: IssuedFile) -> None:
+        with self._lock:
+            self._issued.append(issued)
+
+    def issued(self) -> tuple[IssuedFile, ...]:
+        """Every file handed out since construction or the last ``clear``, oldest first."""
+        with self._lock:
+            return tuple(self._issued)
 
     def check(self, file_id: str, expires: str | None, signature: str | None) -> str | None:
         """None when the URL is valid now, else the S3-style (code, message) reason."""
@@ -113,6 +144,7 @@ class FileStore:
         with self._lock:
             files = list(self._files.values())
             self._files.clear()
+            self._issued.clear()
         for stored in files:
             _unlink(stored)
 

@@ -168,9 +168,11 @@ def run_trials(
     seed: int = 11,
     workdir: pathlib.Path | None = None,
     progress: t.Callable[[str], None] | None = None,
+    project: pathlib.Path | None = None,
 ) -> Campaign:
     """Run the clean reference and ``trials`` kill-and-resume trials; ``progress`` gets a line
-    per finished trial."""
+    per finished trial. ``project``: a Meltano project with the plugins installed (the
+    tests pass theirs); without it, the campaign's own one under output/ is used."""
     began = time.monotonic()
     rng = random.Random(seed)
     base = workdir or REPO / "output" / "crash-resume" / via
@@ -181,7 +183,7 @@ def run_trials(
     with Emulator(api_key=TEST_API_KEY, seed=7) as emu:
         pipeline: Pipeline
         if via == "meltano":
-            pipeline = MeltanoPipeline(emu, start, end, prepare_meltano_project())
+            pipeline = MeltanoPipeline(emu, start, end, project or prepare_meltano_project())
         else:
             pipeline = PipePipeline(emu, start, end)
         clean_dir = base / "clean"
