@@ -6,7 +6,7 @@
 -#}
 {% macro langdock_optional_source(source_name, table_name) %}
 {%- set declared = source(source_name, table_name) -%}
-{%- if not execute -%}
+{%- if not execute or langdock_offline() -%}
   {{ return(declared) }}
 {%- endif -%}
 {{ return(adapter.get_relation(
@@ -31,6 +31,9 @@
 
 {#- The lower-cased type the warehouse reports for a column of ``relation`` ('' if unknown). -#}
 {% macro langdock_column_type(relation, column_name) %}
+{%- if langdock_offline() -%}
+  {{ return(var('langdock_offline_column_type', '') | lower) }}
+{%- endif -%}
 {%- set kind = [] -%}
 {%- if execute -%}
   {%- for column in adapter.get_columns_in_relation(relation) -%}

@@ -32,8 +32,8 @@
 
 
 {#-
-  `union` without duplicates: BigQuery requires the word DISTINCT, Snowflake does not know
-  `UNION DISTINCT` (its UNION already removes duplicates).
+  `union` without duplicates: BigQuery requires ALL or DISTINCT after UNION; Snowflake
+  documents only `UNION [ALL]` (its UNION removes duplicates), so it keeps the bare word.
 -#}
 {% macro langdock_union_distinct() %}
 {{- return(adapter.dispatch('langdock_union_distinct')()) -}}
@@ -41,3 +41,15 @@
 
 {% macro default__langdock_union_distinct() %}union{% endmacro %}
 {% macro bigquery__langdock_union_distinct() %}union distinct{% endmacro %}
+
+
+{#-
+  True when compiling without a warehouse (`--vars '{langdock_offline_compile: true}'`): the
+  macros that ask the warehouse about a table (its columns, whether it exists) then assume
+  what the loaders create, so `dbt compile` sends no query. The portability check
+  (tests/warehouse/test_dbt_portability.py) compiles this way for all four adapters;
+  `langdock_offline_column_type` names the type the loader gives date-time columns.
+-#}
+{% macro langdock_offline() %}
+{{- return(var('langdock_offline_compile', false)) -}}
+{% endmacro %}
