@@ -7,6 +7,10 @@
 #   make lint   ruff check, ruff format --check and mypy (.ci/run runs it before the tests)
 #   make bench  benchmarks (python -m benchmarks), when the repository has them
 #   make report output/langdock-report.html from the dbt marts in output/langdock.duckdb
+#   make run WAREHOUSE=snowflake   the same into Snowflake (TARGET_SNOWFLAKE_*), else into a
+#               local Snowflake emulator (fakesnow); WAREHOUSE=postgres into TARGET_POSTGRES_*
+#   make install-lanes  the warehouse lanes' tools: dbt for all four adapters, the Snowflake
+#               and BigQuery loaders, the emulators in .venv-fakesnow/ and .venv-bqemulator/
 
 PYTHON ?= python3
 VENV := .venv
@@ -17,12 +21,20 @@ PLUGINS_STAMP := .meltano/.make-plugins-installed
 # The plugins `make run` uses; `meltano install` (no names) installs all of meltano.yml's.
 RUN_PLUGINS := tap-langdock target-duckdb dbt
 PYTEST_ARGS ?=
+# make run WAREHOUSE=duckdb (default) | postgres | snowflake
+WAREHOUSE ?= duckdb
+# The lanes (make install-lanes): Meltano plugins in .meltano/, one venv per emulator.
+LANE_PLUGINS := dbt target-snowflake dbt-snowflake target-bigquery dbt-bigquery
+LANE_PLUGINS_STAMP := .meltano/.make-lane-plugins-installed
+EMULATORS := packages/warehouse-emulators
+FAKESNOW_STAMP := .venv-fakesnow/.make-installed
+BQEMULATOR_STAMP := .venv-bqemulator/.make-installed
 # pytest-xdist workers. 4 on 2 cores: the suite mostly waits on loopback servers and
 # subprocesses. Tests sharing a costly fixture stay on one worker (tests/support/workers.py).
 # PYTEST_WORKERS=0 runs everything in one process.
 PYTEST_WORKERS ?= 4
 
-.PHONY: help install run report test lint bench clean
+.PHONY: help install install-lanes run report test lint bench clean
 
 help:
 	@echo "make run    extract Langdock usage into output/langdock.duckdb (emulator without TAP_LANGDOCK_API_KEY) and build dbt models"
@@ -57,7 +69,35 @@ $(PLUGINS_STAMP): meltano.yml pyproject.toml $(DEV_STAMP)
 	@touch $@
 
 run: $(PLUGINS_STAMP)
-	$(BIN)/python scripts/run_main_job.py
+	@if [ "$(WAREHOUSE)" = snowflake ]; then $(MAKE) --no-print-directory $(LANE_PLUGINS_STAMP) $(FAKESNOW_STAMP); fi
+	$(BIN)/python scripts/run_main_job.py --warehouse $(WAREHOUSE)
+
+# Three independent installs, run in parallel by `make -j3 install-lanes` (.ci/run does).
+install-lanes: $(LANE_PLUGINS_STAMP) $(FAKESNOW_STAMP) $(BQEMULATOR_STAMP)
+
+$(LANE_PLUGINS_STAMP): meltano.yml $(DEV_STAMP)
+	@echo "==> installing the lanes' Meltano plugins: $(LANE_PLUGINS)"
+	$(BIN)/meltano install $(LANE_PLUGINS)
+	@touch $@
+
+$(FAKESNOW_STAMP): $(EMULATORS)/fakesnow-requirements.txt | $(BIN)/python
+	@echo "==> installing the Snowflake emulator (fakesnow) into .venv-fakesnow"
+	rm -rf .venv-fakesnow && $(PYTHON) -m venv .venv-fakesnow
+	.venv-fakesnow/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r $(EMULATORS)/fakesnow-requirements.txt
+	@touch $@
+
+# bqemulator loads DuckDB's spatial extension at start and cannot download it offline: it
+# comes from the extension's wheel, copied where DuckDB looks (HOME is set to duckdb-home).
+$(BQEMULATOR_STAMP): $(EMULATORS)/bqemulator-requirements.txt | $(BIN)/python
+	@echo "==> installing the BigQuery emulator (bqemulator) into .venv-bqemulator"
+	rm -rf .venv-bqemulator && $(PYTHON) -m venv .venv-bqemulator
+	.venv-bqemulator/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r $(EMULATORS)/bqemulator-requirements.txt
+	mkdir -p .venv-bqemulator/duckdb-home/.duckdb/extensions/v1.5.5/linux_amd64
+	cp .venv-bqemulator/lib/python*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension \
+		.venv-bqemulator/duckdb-home/.duckdb/extensions/v1.5.5/linux_amd64/
+	@touch $@
 
 report: $(DEV_STAMP)
 	$(BIN)/python -m langdock_report --duckdb output/langdock.duckdb --out output/langdock-report.html
