@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 WAREHOUSE ?= duckdb
 # The lanes (make install-lanes): Meltano plugins in .meltano/, one venv per emulator.
 # dbt-bigquery only compiles (the portability check); the BigQuery lane is not wired yet.
-LANE_PLUGINS := dbt target-snowflake dbt-snowflake dbt-bigquery
+LANE_PLUGINS := dbt target-duckdb target-snowflake dbt-snowflake dbt-bigquery
 LANE_PLUGINS_STAMP := .meltano/.make-lane-plugins-installed
 EMULATORS := packages/warehouse-emulators
 FAKESNOW_STAMP := .venv-fakesnow/.make-installed
