@@ -61,7 +61,9 @@ class Lane:
         import snowflake.connector
 
         with snowflake.connector.connect(**self.emulator.connect_kwargs()) as connection:
-            return [tuple(row) for row in connection.cursor().execute(sql).fetchall()]
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()]
 
 
 @pytest.fixture(scope="module")
