@@ -8,6 +8,10 @@
 #   make bench  benchmarks (python -m benchmarks), when the repository has them
 #   make report output/langdock-report.html from the dbt marts in output/langdock.duckdb
 #   make dagster  dagster dev on 127.0.0.1:3000, one partition per emulator workspace
+#   make run WAREHOUSE=snowflake   the same into Snowflake (TARGET_SNOWFLAKE_*), else into a
+#               local Snowflake emulator (fakesnow); WAREHOUSE=postgres into TARGET_POSTGRES_*
+#   make install-lanes  the warehouse lanes' tools: dbt for all four adapters, the Snowflake
+#               loader and its emulator in .venv-fakesnow/
 
 PYTHON ?= python3
 VENV := .venv
@@ -18,12 +22,21 @@ PLUGINS_STAMP := .meltano/.make-plugins-installed
 # The plugins `make run` uses; `meltano install` (no names) installs all of meltano.yml's.
 RUN_PLUGINS := tap-langdock target-duckdb dbt
 PYTEST_ARGS ?=
+# make run WAREHOUSE=duckdb (default) | postgres | snowflake
+WAREHOUSE ?= duckdb
+# The lanes (make install-lanes): Meltano plugins in .meltano/, one venv per emulator.
+# dbt-bigquery only compiles (the portability check); the BigQuery lane is not wired yet.
+LANE_PLUGINS := dbt target-duckdb target-snowflake dbt-snowflake dbt-bigquery
+LANE_PLUGINS_STAMP := .meltano/.make-lane-plugins-installed
+EMULATORS := packages/warehouse-emulators
+FAKESNOW_STAMP := .venv-fakesnow/.make-installed
+BQEMULATOR_STAMP := .venv-bqemulator/.make-installed
 # pytest-xdist workers. 4 on 2 cores: the suite mostly waits on loopback servers and
 # subprocesses. Tests sharing a costly fixture stay on one worker (tests/support/workers.py).
 # PYTEST_WORKERS=0 runs everything in one process.
 PYTEST_WORKERS ?= 4
 
-.PHONY: help install run report dagster test lint bench clean
+.PHONY: help install install-lanes install-bigquery-emulator run report dagster test lint bench clean
 
 help:
 	@echo "make run    extract Langdock usage into output/langdock.duckdb (emulator without TAP_LANGDOCK_API_KEY) and build dbt models"
@@ -44,13 +57,13 @@ $(BIN)/python:
 	}
 
 $(DEV_STAMP): pyproject.toml packages/langdock-emulator/pyproject.toml packages/langdock-report/pyproject.toml \
-		packages/langdock-dagster/pyproject.toml | $(BIN)/python
+		packages/langdock-dagster/pyproject.toml packages/warehouse-emulators/pyproject.toml | $(BIN)/python
 	@echo "==> installing tap-langdock, the emulator, the report, Meltano and the test tools into $(VENV)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,warehouse]'
 	@# After the tap: a tap-langdock older than the split shipped the emulator's script too.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-e packages/langdock-emulator -e 'packages/langdock-report[postgres]' \
-		-e 'packages/langdock-dagster[postgres]'
+		-e packages/langdock-emulator -e 'packages/langdock-report[postgres,snowflake]' \
+		-e 'packages/langdock-dagster[postgres]' -e packages/warehouse-emulators
 	@touch $@
 
 install: $(DEV_STAMP)
@@ -61,7 +74,42 @@ $(PLUGINS_STAMP): meltano.yml pyproject.toml $(DEV_STAMP)
 	@touch $@
 
 run: $(PLUGINS_STAMP)
-	$(BIN)/python scripts/run_main_job.py
+	@if [ "$(WAREHOUSE)" = snowflake ]; then $(MAKE) --no-print-directory $(LANE_PLUGINS_STAMP) $(FAKESNOW_STAMP); fi
+	$(BIN)/python scripts/run_main_job.py --warehouse $(WAREHOUSE)
+
+# Independent installs, run in parallel by `make -j3 install-lanes` (.ci/run does).
+install-lanes: $(LANE_PLUGINS_STAMP) $(FAKESNOW_STAMP)
+
+# The BigQuery emulator alone (its lane is not wired into make run and the tests yet).
+install-bigquery-emulator: $(BQEMULATOR_STAMP)
+
+# The .pth line is inert unless LANGDOCK_FAKESNOW_SHIM is set (only the Snowflake emulator
+# lane sets it): Meltano drops PYTHONPATH, so this is how the test-only adapter gets in.
+$(LANE_PLUGINS_STAMP): meltano.yml $(DEV_STAMP)
+	@echo "==> installing the lanes' Meltano plugins: $(LANE_PLUGINS)"
+	$(BIN)/meltano install $(LANE_PLUGINS)
+	echo 'import os, sys; shim = os.environ.get("LANGDOCK_FAKESNOW_SHIM"); shim and sys.path.insert(0, shim)' \
+		> $$(echo .meltano/loaders/target-snowflake/venv/lib/python*/site-packages)/langdock_fakesnow_shim.pth
+	@touch $@
+
+$(FAKESNOW_STAMP): $(EMULATORS)/fakesnow-requirements.txt | $(BIN)/python
+	@echo "==> installing the Snowflake emulator (fakesnow) into .venv-fakesnow"
+	rm -rf .venv-fakesnow && $(PYTHON) -m venv .venv-fakesnow
+	.venv-fakesnow/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r $(EMULATORS)/fakesnow-requirements.txt
+	@touch $@
+
+# bqemulator loads DuckDB's spatial extension at start and cannot download it offline: it
+# comes from the extension's wheel, copied where DuckDB looks (HOME is set to duckdb-home).
+$(BQEMULATOR_STAMP): $(EMULATORS)/bqemulator-requirements.txt | $(BIN)/python
+	@echo "==> installing the BigQuery emulator (bqemulator) into .venv-bqemulator"
+	rm -rf .venv-bqemulator && $(PYTHON) -m venv .venv-bqemulator
+	.venv-bqemulator/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r $(EMULATORS)/bqemulator-requirements.txt
+	mkdir -p .venv-bqemulator/duckdb-home/.duckdb/extensions/v1.5.5/linux_amd64
+	cp .venv-bqemulator/lib/python*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension \
+		.venv-bqemulator/duckdb-home/.duckdb/extensions/v1.5.5/linux_amd64/
+	@touch $@
 
 dagster: $(PLUGINS_STAMP)
 	$(BIN)/python scripts/dagster_dev.py

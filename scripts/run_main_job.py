@@ -13,6 +13,8 @@ virtualenv; standalone: `.venv/bin/python scripts/run_main_job.py`.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
 import re
 import secrets
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+import typing as t
 from pathlib import Path
 
 import duckdb  # in the project venv: pyproject extra "warehouse"
@@ -210,7 +213,52 @@ def _report() -> int:
     return status
 
 
-def main() -> int:
+@contextlib.contextmanager
+def _langdock(source: str, env: dict[str, str]) -> t.Iterator[None]:
+    """Langdock itself (nothing to start), or the bundled emulator with ``env`` pointed at it."""
+    if source != "emulator":
+        yield
+        return
+    with EmulatorProcess() as emulator:
+        print(
+            "No TAP_LANGDOCK_API_KEY set: running against the bundled Langdock emulator "
+            f"(synthetic data) at {emulator.url}",
+            flush=True,
+        )
+        env["TAP_LANGDOCK_API_URL"] = emulator.url
+        env["TAP_LANGDOCK_API_KEY"] = emulator.api_key
+        yield
+    _say("emulator stopped")
+
+
+def _run_lane(warehouse: str, source: str, env: dict[str, str]) -> int:
+    """The job into PostgreSQL or Snowflake (run_warehouse.py), then the report from there."""
+    # Only here: `make run` into DuckDB needs none of the other warehouses' tools.
+    import run_warehouse  # noqa: PLC0415 - scripts/run_warehouse.py, next to this file
+    env.pop("DBT_TARGET", None)
+    with _langdock(source, env), run_warehouse.lane(warehouse, env) as lane:
+        env.update(lane.env)
+        run_args = ["run", "tap-langdock", lane.loader, lane.dbt_task]
+        if lane.fresh:
+            run_args.insert(1, "--full-refresh")
+        status = _meltano(run_args, env)
+        if status != 0:
+            print(
+                f"\nmeltano run failed (exit {status}); its log above names the step.",
+                file=sys.stderr,
+            )
+            return status
+        _say(f"Done: {warehouse} loaded and its dbt models built; building the usage report")
+        command = [sys.executable, "-m", "langdock_report", *lane.report_args]
+        command += ["--source", source, "--out", str(REPORT_FILE)]
+        report_env = run_warehouse.report_env(lane.env)
+        return subprocess.run(command, cwd=ROOT, env=report_env, check=False).returncode  # noqa: S603
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="make run: Langdock usage into a warehouse")
+    parser.add_argument("--warehouse", default="duckdb", help="duckdb, postgres or snowflake")
+    warehouse = parser.parse_args(argv).warehouse
     env = dict(os.environ)
     if _have_api_key():
         source, environment = "langdock", env.get("MELTANO_ENVIRONMENT") or "dev"
@@ -220,6 +268,9 @@ def main() -> int:
         )
     else:
         source, environment = "emulator", "emulator"
+    env["MELTANO_ENVIRONMENT"] = environment
+    if warehouse != "duckdb":
+        return _run_lane(warehouse, source, env)
     fresh = _prepare_output(source)
     env["MELTANO_ENVIRONMENT"] = environment
     env["TARGET_DUCKDB_FILEPATH"] = str(DUCKDB_FILE)

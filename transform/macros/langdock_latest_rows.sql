@@ -10,7 +10,7 @@
 {% macro langdock_latest_rows(relation, key_columns) %}
 {%- set order_by = [] -%}
 {%- if execute -%}
-  {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+  {%- set names = langdock_column_names(relation) -%}
   {%- for column in ['_sdc_batched_at', '_sdc_extracted_at', '_sdc_received_at', '_sdc_sequence'] -%}
     {%- if column in names -%}
       {%- do order_by.append(column ~ ' desc nulls last') -%}
@@ -36,7 +36,7 @@ where _langdock_row_number = 1
 {% macro langdock_loaded_at(relation) %}
 {%- set found = [] -%}
 {%- if execute -%}
-  {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+  {%- set names = langdock_column_names(relation) -%}
   {%- for column in ['_sdc_batched_at', '_sdc_received_at', '_sdc_extracted_at'] -%}
     {%- if column in names -%}{%- do found.append(column) -%}{%- endif -%}
   {%- endfor -%}
@@ -46,4 +46,13 @@ cast({{ found[0] }} as {{ dbt.type_timestamp() }})
 {%- else -%}
 cast(null as {{ dbt.type_timestamp() }})
 {%- endif -%}
+{% endmacro %}
+
+
+{#- The lower-cased column names of ``relation`` (offline: the loader metadata columns only). -#}
+{% macro langdock_column_names(relation) %}
+{%- if langdock_offline() -%}
+  {{ return(['_sdc_batched_at', '_sdc_extracted_at']) }}
+{%- endif -%}
+{{ return(adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list) }}
 {% endmacro %}

@@ -4,6 +4,7 @@ python -m langdock_report               # output/langdock.duckdb -> output/langd
 python -m langdock_report --duckdb FILE --out FILE.html
 python -m langdock_report --postgres "host=... dbname=... user=..."
 python -m langdock_report --postgres-env        # TARGET_POSTGRES_HOST, _PORT, _USER, ...
+python -m langdock_report --snowflake-env       # TARGET_SNOWFLAKE_ACCOUNT, _USER, ...
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from langdock_report.build import build_report
 from langdock_report.errors import ReportError
 from langdock_report.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
+from langdock_report.warehouse_snowflake import SnowflakeWarehouse
 
 DEFAULT_DUCKDB = Path("output/langdock.duckdb")
 DEFAULT_OUT = Path("output/langdock-report.html")
@@ -42,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         "--postgres-env",
         action="store_true",
         help="PostgreSQL from TARGET_POSTGRES_HOST, _PORT, _USER, _PASSWORD, _DATABASE",
+    )
+    where.add_argument(
+        "--snowflake-env",
+        action="store_true",
+        help="Snowflake from TARGET_SNOWFLAKE_ACCOUNT, _USER, _PASSWORD, _DATABASE, _WAREHOUSE"
+        " (DBT_SNOWFLAKE_HOST, _PORT, _PROTOCOL for an emulator)",
     )
     parser.add_argument(
         "--schema",
@@ -84,6 +92,8 @@ def _source(args: argparse.Namespace, duckdb_file: Path | None) -> str:
 def _open(args: argparse.Namespace, schema: str) -> tuple[Warehouse, Path | None]:
     if args.postgres is not None or args.postgres_env:
         return PostgresWarehouse(args.postgres, schema), None
+    if args.snowflake_env:
+        return SnowflakeWarehouse(schema), None
     path = args.duckdb or DEFAULT_DUCKDB
     return DuckDBWarehouse(path, schema), path
 

@@ -57,13 +57,13 @@ models as (
 
 days as (
     select workspace_id, window_start, window_end, window_timezone from users
-    union
+    {{ langdock_union_distinct() }}
     select workspace_id, window_start, window_end, window_timezone from projects
-    union
+    {{ langdock_union_distinct() }}
     select workspace_id, window_start, window_end, window_timezone from agents
-    union
+    {{ langdock_union_distinct() }}
     select workspace_id, window_start, window_end, window_timezone from api_keys
-    union
+    {{ langdock_union_distinct() }}
     select workspace_id, window_start, window_end, window_timezone from models
 )
 

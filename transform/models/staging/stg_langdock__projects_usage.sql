@@ -13,6 +13,6 @@ select
     window_timezone,
     cast(period_start as date) as period_start_utc,
     cast(period_end as date) as period_end_utc,
-    cast(messages as bigint) as message_count,
+    cast(messages as {{ langdock_type_bigint() }}) as message_count,
     {{ langdock_loaded_at(source('langdock', 'projects_usage')) }} as loaded_at
 from latest
