@@ -235,6 +235,7 @@ def _run_lane(warehouse: str, source: str, env: dict[str, str]) -> int:
     """The job into PostgreSQL or Snowflake (run_warehouse.py), then the report from there."""
     # Only here: `make run` into DuckDB needs none of the other warehouses' tools.
     import run_warehouse  # noqa: PLC0415 - scripts/run_warehouse.py, next to this file
+
     env.pop("DBT_TARGET", None)
     with _langdock(source, env), run_warehouse.lane(warehouse, env) as lane:
         env.update(lane.env)
