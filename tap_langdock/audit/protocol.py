@@ -14,11 +14,11 @@ import json
 import typing as t
 from dataclasses import dataclass
 
-from tap_langdock.audit.ranges import UTC, Range
+from tap_langdock.audit.ranges import Range
 from tap_langdock.export.protocol import error_text
+from tap_langdock.paging import RETRY_STATUSES, Malformed, Retry, format_instant
 
 PAGE_LIMIT = 50
-RETRY_STATUSES = frozenset({408, 425, 429})
 
 
 @dataclass(frozen=True)
@@ -30,21 +30,6 @@ class Page:
 
 
 @dataclass(frozen=True)
-class Retry:
-    """Worth asking again after a wait (``retry_after`` from Langdock, when it said)."""
-
-    reason: str
-    retry_after: float | None = None
-
-
-@dataclass(frozen=True)
-class Malformed:
-    """HTTP 200 with something that is not a page of entries."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
 class Refused:
     """Stop: asking again cannot help. ``message`` is the whole error line."""
 
@@ -52,13 +37,6 @@ class Refused:
 
 
 Outcome = Page | Retry | Malformed | Refused
-
-
-def format_instant(instant: dt.datetime) -> str:
-    """``2026-05-04T09:12:33.120Z``: always with a zone, since a zone-less time may be read in
-    the server's local time."""
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def page_query(window: Range, cursor: str | None, limit: int = PAGE_LIMIT) -> list[tuple[str, str]]:

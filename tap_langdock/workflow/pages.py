@@ -12,26 +12,25 @@ from __future__ import annotations
 
 import logging
 import typing as t
-import urllib.parse
 from dataclasses import dataclass
 
-from tap_langdock import retries
 from tap_langdock.errors import WorkflowApiError, WorkflowKeyRejected
+from tap_langdock.paging import Attempts, ListRetries, Retry, Wording
 from tap_langdock.sizes import human_size
 from tap_langdock.workflow.protocol import (
     Kind,
-    Malformed,
     Page,
     Refused,
-    Retry,
     TooLarge,
     classify,
 )
 from tap_langdock.workflow.transport import MAX_PAGE_BYTES, NoAnswer, WorkflowHttp
 
-MAX_MALFORMED = 3
-MAX_UNREACHABLE_AT_START = 3
-
+WORDING = Wording(
+    WorkflowApiError,
+    kept="the state stays before this list",
+    resume="The state stays before this list: run again later to continue",
+)
 Query = t.Callable[[str | None, int], list[tuple[str, str]]]
 """The query of a page from its cursor and item limit."""
 
@@ -68,13 +67,6 @@ class _Transient(Exception):
         self.never_connected = never_connected
 
 
-@dataclass
-class _Attempts:
-    budget: retries.RetryBudget
-    malformed: int = 0
-    unreachable: int = 0
-
-
 @dataclass(frozen=True)
 class Hooks:
     """What the reader takes from the run: a request slot, and whether to stop."""
@@ -98,13 +90,15 @@ class PageReader:
     ) -> None:
         self._http = http
         self._hooks = hooks
-        self._retry_seconds = retry_seconds
         self._logger = logger
+        self._retries = ListRetries(
+            wording=WORDING, api_url=http.api_url, retry_seconds=retry_seconds, logger=logger
+        )
 
     def pages(self, request: ListRequest, stats: ListStats) -> t.Iterator[Page]:
         """Every page of one list, following the next cursor until there is none."""
         where, limit = request.where, request.limit
-        attempts = _Attempts(retries.RetryBudget(self._retry_seconds))
+        attempts = self._retries.attempts()
         cursor: str | None = None
         used: set[str] = set()
         while True:
@@ -114,14 +108,7 @@ class PageReader:
             yield page
             if page.next_cursor is None:
                 return
-            if page.next_cursor in used:
-                msg = (
-                    f"{where}: Langdock sent the cursor {page.next_cursor[:60]!r} a second "
-                    "time, so paging would never end; the state stays before this list: "
-                    "report this line to Langdock"
-                )
-                raise WorkflowApiError(msg)
-            used.add(page.next_cursor)
+            self._retries.check_cursor(where, page.next_cursor, used)
             cursor = page.next_cursor
 
     def _page(
@@ -130,7 +117,7 @@ class PageReader:
         cursor: str | None,
         limit: int,
         stats: ListStats,
-        attempts: _Attempts,
+        attempts: Attempts,
     ) -> tuple[Page, int]:
         where, kind = request.where, request.kind
         attempts.malformed = 0  # counted per page: a bad answer once a page is no pattern
@@ -140,8 +127,11 @@ class PageReader:
                     request.path, request.query(cursor, limit), stats
                 )
             except _Transient as exc:
-                self._unreachable_or_go_on(exc, where, attempts)
-                self._wait_or_fail(where, stats, attempts.budget, exc.reason, None)
+                answered = self._hooks.was_answered()
+                self._retries.unreachable(
+                    where, attempts, never_connected=exc.never_connected, answered=answered
+                )
+                self._retries.wait_or_fail(where, stats, attempts.budget, exc.reason, None)
                 continue
             outcome = classify(status, body, retry_after, kind=kind, where=where, limit=limit)
             if isinstance(outcome, Page):
@@ -152,9 +142,9 @@ class PageReader:
                 raise _refusal(outcome, kind)
             elif isinstance(outcome, Retry):
                 budget, after = attempts.budget, outcome.retry_after
-                self._wait_or_fail(where, stats, budget, outcome.reason, after)
+                self._retries.wait_or_fail(where, stats, budget, outcome.reason, after)
             else:
-                self._malformed(where, stats, attempts, outcome)
+                self._retries.malformed(where, stats, attempts, outcome.reason)
 
     def _smaller(self, limit: int, where: str) -> int:
         if limit <= 1:
@@ -172,57 +162,6 @@ class PageReader:
             limit // 2,
         )
         return limit // 2
-
-    def _malformed(
-        self, where: str, stats: ListStats, attempts: _Attempts, outcome: Malformed
-    ) -> None:
-        attempts.malformed += 1
-        if attempts.malformed > MAX_MALFORMED:
-            msg = (
-                f"{where}: {outcome.reason} (still after {attempts.malformed} requests); the "
-                "state stays before this list. If it persists, report this line to Langdock"
-            )
-            raise WorkflowApiError(msg)
-        self._wait_or_fail(where, stats, attempts.budget, outcome.reason, None)
-
-    def _unreachable_or_go_on(self, exc: _Transient, where: str, attempts: _Attempts) -> None:
-        if not exc.never_connected or self._hooks.was_answered():
-            return
-        attempts.unreachable += 1
-        if attempts.unreachable >= MAX_UNREACHABLE_AT_START:
-            host = urllib.parse.urlsplit(self._http.api_url).netloc
-            msg = (
-                f"{where}: cannot connect to {host} ({attempts.unreachable} attempts): check "
-                "api_url and that this machine can reach it"
-            )
-            raise WorkflowApiError(msg)
-
-    def _wait_or_fail(
-        self,
-        where: str,
-        stats: ListStats,
-        budget: retries.RetryBudget,
-        reason: str,
-        retry_after: float | None,
-    ) -> None:
-        remaining = budget.remaining()
-        delay = budget.wait(retry_after)
-        if delay is None:
-            msg = (
-                f"{where}: {reason}; gave up after {stats.requests} request(s) because the "
-                f"retry budget (max_retry_seconds={self._retry_seconds:.0f}) ran out. The "
-                "state stays before this list: run again later to continue"
-            )
-            raise WorkflowApiError(msg)
-        stats.retries += 1
-        self._logger.warning(
-            "%s: %s; retrying in %.1f s (retry %d, %.0f s of retry budget left)",
-            where,
-            reason,
-            delay,
-            stats.retries,
-            max(remaining - delay, 0),
-        )
 
     def _get(
         self, path: str, query: list[tuple[str, str]], stats: ListStats

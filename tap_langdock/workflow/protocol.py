@@ -21,11 +21,10 @@ import typing as t
 from dataclasses import dataclass
 
 from tap_langdock.export.protocol import error_text
+from tap_langdock.paging import RETRY_STATUSES, Malformed, Retry, format_instant
 
-UTC = dt.timezone.utc
 LIST_LIMIT = 100
 RUNS_LIMIT = 100
-RETRY_STATUSES = frozenset({408, 425, 429})
 NEXT_KEYS = ("nextCursor", "next_cursor")
 MORE_KEYS = ("hasMore", "has_more")
 
@@ -46,21 +45,6 @@ class Page:
 
 
 @dataclass(frozen=True)
-class Retry:
-    """Worth asking again after a wait (``retry_after`` from Langdock, when it said)."""
-
-    reason: str
-    retry_after: float | None = None
-
-
-@dataclass(frozen=True)
-class Malformed:
-    """HTTP 200 with something that is not a page."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
 class TooLarge:
     """The page is larger than the tap reads at once: ask for fewer items."""
 
@@ -74,13 +58,6 @@ class Refused:
 
 
 Outcome = Page | Retry | Malformed | TooLarge | Refused
-
-
-def format_instant(instant: dt.datetime) -> str:
-    """``2026-05-04T09:12:33.120Z``: always with a zone (a zone-less time is read in the
-    server's local time, as Langdock documents for the run export)."""
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def list_query(cursor: str | None, limit: int = LIST_LIMIT) -> list[tuple[str, str]]:

@@ -8,17 +8,15 @@ import json
 import pytest
 
 from tap_langdock.audit.protocol import (
-    Malformed,
     Page,
     Refused,
-    Retry,
     classify,
-    format_instant,
     page_query,
     parse_page,
 )
 from tap_langdock.audit.ranges import Range
 from tap_langdock.export.protocol import error_text
+from tap_langdock.paging import Malformed, Retry, format_instant
 
 UTC = dt.timezone.utc
 WHERE = "audit_logs, range 2026-06-14T00:00:00Z..2026-06-15T00:00:00Z"

@@ -390,7 +390,8 @@ CASES: list[Case] = [
     Case(
         "csv-semicolons",
         ERROR,
-        WHERE + "the header lacks key column(s) project_id, period_start, period_end (header: "
+        WHERE + "the header lacks key column(s) project_id, period_start, period_end, org_id "
+        "(header: "
         "period_start;period_end;org_id;project_id;",
         faults=_always("csv_semicolon"),
     ),

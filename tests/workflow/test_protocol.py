@@ -9,12 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tap_langdock.paging import Malformed, Retry
 from tap_langdock.workflow.protocol import (
     Kind,
-    Malformed,
     Page,
     Refused,
-    Retry,
     TooLarge,
     classify,
     parse_page,

@@ -217,10 +217,7 @@ class Emulator:
         self.load.reset()
         self.audit.reset()
         self.workflows.reset()
-        # In place, so references a test took to ``emu.settings`` stay live.
-        initial = self._initial_settings.copy()
-        for field in dataclasses.fields(initial):
-            setattr(self.settings, field.name, getattr(initial, field.name))
+        _restore_in_place(self.settings, self._initial_settings.copy())
         self._store.clear()
 
     # --- ground truth ----------------------------------------------------------------------
@@ -283,10 +280,10 @@ class Emulator:
         }
 
     def requests_json(self) -> dict[str, Any]:
-        records = self._records.to_json()
-        return {
-            "exports": records["exports"],
-            "downloads": records["downloads"],
-            "faults": [list(f) for f in self._faults.log],
-            "storage_saw_authorization": records["storage_saw_authorization"],
-        }
+        return {**self._records.to_json(), "faults": [list(f) for f in self._faults.log]}
+
+
+def _restore_in_place(settings: WorkspaceSettings, initial: WorkspaceSettings) -> None:
+    """In place, so references a test took to ``emu.settings`` stay live."""
+    for field in dataclasses.fields(initial):
+        setattr(settings, field.name, getattr(initial, field.name))
