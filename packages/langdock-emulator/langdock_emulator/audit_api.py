@@ -7,7 +7,8 @@ headers and reset. The emulator lists it once, beside the others.
 
 from __future__ import annotations
 
-from langdock_emulator.audit_log import AUDIT_ROUTE, AuditLog, AuditReply
+from langdock_emulator.api_reply import ApiReply
+from langdock_emulator.audit_log import AUDIT_ROUTE, AuditLog
 from langdock_emulator.router import Request, Route
 from langdock_emulator.workspace import Workspace
 
@@ -20,7 +21,7 @@ class AuditApi:
     def routes(self) -> list[Route]:
         return [Route(AUDIT_ROUTE, self.handle)]
 
-    def handle(self, request: Request) -> AuditReply:
+    def handle(self, request: Request) -> ApiReply:
         # The workspace's usage key is read per request: it may answer 403 (no audit scope).
         return self._audit.handle(
             request.method,

@@ -13,7 +13,6 @@ import collections
 import dataclasses
 import datetime as dt
 import hmac
-import json
 import math
 import re
 import threading
@@ -22,6 +21,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
+from langdock_emulator.api_reply import (
+    NOT_JSON,
+    RESET,
+    ApiReply,
+    error_answer,
+    html_answer,
+    json_answer,
+    rate_limited,
+)
 from langdock_emulator.audit_data import UTC, AuditEntry, AuditLogData
 from langdock_emulator.audit_query import (
     MAX_LIMIT,
@@ -85,17 +93,6 @@ class AuditSettings:
 
 
 @dataclasses.dataclass(frozen=True)
-class AuditReply:
-    """An HTTP answer; ``reset`` closes the connection instead."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = dataclasses.field(default_factory=dict)
-    reset: bool = False
-
-
-@dataclasses.dataclass(frozen=True)
 class AuditRequestLog:
     """One request to the audit route. ``status`` is 0 when the connection was reset."""
 
@@ -103,20 +100,6 @@ class AuditRequestLog:
     params: dict[str, str]
     status: int
     authorized: bool
-
-
-def _json(status: int, payload: object, headers: dict[str, str] | None = None) -> AuditReply:
-    body = json.dumps(payload, ensure_ascii=False).encode()
-    return AuditReply(status, body, headers=headers or {})
-
-
-def _error(status: int, error: str, message: str) -> AuditReply:
-    return _json(status, {"error": error, "message": message})
-
-
-def _html(status: int, title: str) -> AuditReply:
-    page = f"<html><head><title>{status} {title}</title></head><body><h1>{title}</h1></body></html>"
-    return AuditReply(status, page.encode(), content_type="text/html")
 
 
 class AuditLog:
@@ -203,12 +186,12 @@ class AuditLog:
 
     def handle(
         self, method: str, workspace_id: str, query: str, headers: Any, usage_key: str
-    ) -> AuditReply:
+    ) -> ApiReply:
         """Answer one request; ``usage_key`` is the emulator's (usage export) key."""
         params = {name: values[0] for name, values in parse_qs(query).items() if values}
         authorized = self._key_status(headers, usage_key) == "ok"
         if method != "GET":
-            reply = _error(405, "Method Not Allowed", "Audit log routes accept GET only")
+            reply = error_answer(405, "Method Not Allowed", "Audit log routes accept GET only")
         else:
             self._queue_delayed_faults()
             # The schedule's log labels every API request "export"; audit faults have their own.
@@ -234,7 +217,7 @@ class AuditLog:
         headers: Any,
         usage_key: str,
         fault: Fault | None,
-    ) -> AuditReply:
+    ) -> ApiReply:
         if fault is not None:
             faulted = _fault_reply(fault)
             if faulted is not None:
@@ -245,23 +228,23 @@ class AuditLog:
             return rejection
         retry_after = self._rate_limit_wait()
         if retry_after is not None:
-            reply = _error(429, "Too Many Requests", "Rate limit for audit logs API exceeded")
+            reply = error_answer(429, "Too Many Requests", "Rate limit for audit logs API exceeded")
             return dataclasses.replace(reply, headers={"Retry-After": str(retry_after)})
         try:
             query = parse_query(params)
-            return _json(200, self._page(query))
+            return json_answer(200, self._page(query))
         except BadRequestError as exc:
-            return _error(400, "Bad Request", str(exc))
+            return error_answer(400, "Bad Request", str(exc))
 
-    def _rejection(self, workspace_id: str, headers: Any, usage_key: str) -> AuditReply | None:
+    def _rejection(self, workspace_id: str, headers: Any, usage_key: str) -> ApiReply | None:
         """401 or 403, in the order the docs describe: the key first, then the workspace."""
         key = self._key_status(headers, usage_key)
         if key == "no_scope":
-            return _error(403, "Forbidden", "API key lacks the AUDIT_LOG_API scope")
+            return error_answer(403, "Forbidden", "API key lacks the AUDIT_LOG_API scope")
         if key != "ok":
-            return _error(401, "Unauthorized", "Invalid or missing API key")
+            return error_answer(401, "Unauthorized", "Invalid or missing API key")
         if workspace_id != self.workspace_id:
-            return _error(403, "Forbidden", "API key does not belong to this workspace")
+            return error_answer(403, "Forbidden", "API key does not belong to this workspace")
         return None
 
     def _key_status(self, headers: Any, usage_key: str) -> str:
@@ -333,23 +316,22 @@ class AuditLog:
         ]
 
 
-_STATIC_FAULTS: dict[str, AuditReply] = {
-    "reset": AuditReply(0, reset=True),
-    "unauthorized": _error(401, "Unauthorized", "Invalid or missing API key"),
-    "forbidden": _error(403, "Forbidden", "API key lacks the AUDIT_LOG_API scope"),
-    "not_json": AuditReply(200, b"<html>maintenance</html>", content_type="text/html"),
+_STATIC_FAULTS: dict[str, ApiReply] = {
+    "reset": RESET,
+    "unauthorized": error_answer(401, "Unauthorized", "Invalid or missing API key"),
+    "forbidden": error_answer(403, "Forbidden", "API key lacks the AUDIT_LOG_API scope"),
+    "not_json": NOT_JSON,
 }
 
 
-def _fault_reply(fault: Fault) -> AuditReply | None:
+def _fault_reply(fault: Fault) -> ApiReply | None:
     """The reply that replaces normal handling, or None for ``slow`` (which only delays)."""
     kind = fault.kind
     if kind == "rate_limit":
-        headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-        return _json(429, {"error": "Too Many Requests", "message": "Rate limit exceeded"}, headers)
+        return rate_limited(fault.retry_after)
     if kind == "server_error" and (fault.status or 500) == 500:
-        return _error(500, "Internal Server Error", "Something went wrong")
+        return error_answer(500, "Internal Server Error", "Something went wrong")
     if kind in {"server_error", "html_error"}:
         status = fault.status or 502
-        return _html(status, "Bad Gateway" if status == 502 else "Service Unavailable")
+        return html_answer(status, "Bad Gateway" if status == 502 else "Service Unavailable")
     return _STATIC_FAULTS.get(kind)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from langdock_emulator.api_reply import NOT_JSON, RESET, ApiReply, error_answer, rate_limited
 from langdock_emulator.faults import Fault, FaultSchedule
 from langdock_emulator.workflow_data import OPEN_STATUSES, UTC, WorkflowData, WorkflowRun
 
@@ -60,17 +61,6 @@ class WorkflowSettings:
 
 
 @dataclasses.dataclass(frozen=True)
-class WorkflowReply:
-    """An HTTP answer; ``reset`` closes the connection instead."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = dataclasses.field(default_factory=dict)
-    reset: bool = False
-
-
-@dataclasses.dataclass(frozen=True)
 class WorkflowRequestLog:
     """One request; ``status`` is 0 when the connection was reset."""
 
@@ -82,11 +72,6 @@ class WorkflowRequestLog:
 
 class BadRequest(ValueError):
     """A query Langdock would answer with 400."""
-
-
-def _error(status: int, error: str, message: str) -> WorkflowReply:
-    body = json.dumps({"error": error, "message": message}).encode()
-    return WorkflowReply(status, body)
 
 
 class WorkflowApi:
@@ -170,12 +155,12 @@ class WorkflowApi:
 
     def handle(
         self, method: str, endpoint: str, query: str, headers: Any, usage_key: str
-    ) -> WorkflowReply:
+    ) -> ApiReply:
         """Answer one request to ``/workflows/v1/<endpoint>``."""
         params = {name: values[0] for name, values in parse_qs(query).items() if values}
         authorized = self._authorized(headers, usage_key)
         if method != "GET":
-            reply = _error(405, "Method Not Allowed", "Workflow read routes accept GET only")
+            reply = error_answer(405, "Method Not Allowed", "Workflow read routes accept GET only")
         else:
             fault = self._faults.take("export", None, WORKFLOW_FAULT_KINDS, "/workflows/v1")
             reply = self._reply(endpoint, params, authorized, fault)
@@ -194,27 +179,27 @@ class WorkflowApi:
 
     def _reply(
         self, endpoint: str, params: dict[str, str], authorized: bool, fault: Fault | None
-    ) -> WorkflowReply:
+    ) -> ApiReply:
         if fault is not None:
             faulted = _fault_reply(fault)
             if faulted is not None:
                 return faulted
             time.sleep(fault.delay if fault.delay is not None else 0.2)
         if not authorized:
-            return _error(401, "Unauthorized", "Invalid or missing API key")
+            return error_answer(401, "Unauthorized", "Invalid or missing API key")
         try:
             page = self._list(params) if endpoint == "list" else self._runs(params)
         except BadRequest as exc:
-            return _error(400, "Bad Request", str(exc))
+            return error_answer(400, "Bad Request", str(exc))
         except PermissionError:
-            return _error(403, "INSUFFICIENT_ACCESS", "The API key has no editor access")
+            return error_answer(403, "INSUFFICIENT_ACCESS", "The API key has no editor access")
         except LookupError:
-            return _error(404, "Not Found", "Workflow not found")
+            return error_answer(404, "Not Found", "Workflow not found")
         body = json.dumps(page, ensure_ascii=False)
         if self.settings.raw_control_characters:
             for escaped, raw in _RAW.items():
                 body = body.replace(escaped, raw)
-        return WorkflowReply(200, body.encode())
+        return ApiReply(200, body.encode())
 
     def _list(self, params: dict[str, str]) -> dict[str, Any]:
         limit = _limit(params, LIST_MAX, 50)
@@ -298,19 +283,17 @@ def _instant(text: str, name: str, *, end: bool) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-_STATIC_FAULTS: dict[str, WorkflowReply] = {
-    "reset": WorkflowReply(0, reset=True),
-    "unauthorized": _error(401, "Unauthorized", "Invalid or missing API key"),
-    "not_json": WorkflowReply(200, b"<html>maintenance</html>", content_type="text/html"),
+_STATIC_FAULTS: dict[str, ApiReply] = {
+    "reset": RESET,
+    "unauthorized": error_answer(401, "Unauthorized", "Invalid or missing API key"),
+    "not_json": NOT_JSON,
 }
 
 
-def _fault_reply(fault: Fault) -> WorkflowReply | None:
+def _fault_reply(fault: Fault) -> ApiReply | None:
     """The reply that replaces normal handling, or None for ``slow`` (which only delays)."""
     if fault.kind == "rate_limit":
-        headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-        reply = _error(429, "Too Many Requests", "Rate limit exceeded")
-        return dataclasses.replace(reply, headers=headers)
+        return rate_limited(fault.retry_after)
     if fault.kind == "server_error":
-        return _error(fault.status or 500, "Internal Server Error", "Something went wrong")
+        return error_answer(fault.status or 500, "Internal Server Error", "Something went wrong")
     return _STATIC_FAULTS.get(fault.kind)

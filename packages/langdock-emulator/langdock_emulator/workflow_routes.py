@@ -5,8 +5,9 @@ Shaped like `audit_api.AuditApi`: the emulator lists it once, beside the other A
 
 from __future__ import annotations
 
+from langdock_emulator.api_reply import ApiReply
 from langdock_emulator.router import Request, Route
-from langdock_emulator.workflow_api import WORKFLOW_ROUTE, WorkflowApi, WorkflowReply
+from langdock_emulator.workflow_api import WORKFLOW_ROUTE, WorkflowApi
 from langdock_emulator.workspace import Workspace
 
 
@@ -18,7 +19,7 @@ class WorkflowRoutes:
     def routes(self) -> list[Route]:
         return [Route(WORKFLOW_ROUTE, self.handle)]
 
-    def handle(self, request: Request) -> WorkflowReply:
+    def handle(self, request: Request) -> ApiReply:
         # The usage key is read per request: without a Workflow API key of its own, the
         # workspace's key carries the WORKFLOW_API scope.
         return self._workflows.handle(
