@@ -9,7 +9,9 @@ truth in tests/workflow/test_workflow_meltano.py.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import os
 import shutil
 import typing as t
 from pathlib import Path
@@ -17,7 +19,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.report.chromium import Chromium
 from tests.report.report_support import MARTS, Built, Workspace, build, chart_values
+from tests.report.test_report_browser import _MEASURE_CHARTS, READY
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +40,16 @@ ROWS = [
     ("2025-02-20", "wf_c", 'Lead "enrichment" \u2013 CRM', 12, 12, 0, 0, 0, 15000.0, 2.0),
     ("2025-02-28", "wf_d", "Waiting", 2, 0, 0, 0, 2, None, 0.0),
 ]
+_SECTION_BOX = """
+(() => {
+  const chart = document.getElementById('chart-workflow-runs');
+  const panel = chart.closest('section') || chart.parentElement;
+  panel.scrollIntoView({block: 'start'});
+  const box = panel.getBoundingClientRect();
+  const [x, y] = [box.x + window.scrollX, box.y + window.scrollY];
+  return {x: x, y: y, width: box.width, height: box.height};
+})()
+"""
 
 
 def _with_workflows(workspace: Workspace, directory: Path, rows: list[tuple[t.Any, ...]]) -> Path:
@@ -109,3 +123,25 @@ def test_a_period_without_runs_says_so(byok: Workspace, tmp_path: Path) -> None:
     built = build(dataclasses.replace(byok, database=database), tmp_path / "report.html")
     assert "workflow-runs" not in {chart["id"] for chart in built.data["charts"]}
     assert "No workflow runs in this period." in built.text
+
+
+def test_the_workflows_chart_draws_one_bar_per_workflow_offline(
+    browser: Chromium, byok: Workspace, tmp_path: Path
+) -> None:
+    database = _with_workflows(byok, tmp_path, ROWS)
+    built = build(dataclasses.replace(byok, database=database), tmp_path / "report.html")
+    page = browser.page()
+    page.open(built.html, READY)
+    assert page.evaluate("document.documentElement.dataset.reportState") == "ready"
+    assert page.console_problems() == []
+    assert page.requested_urls() == [built.html.resolve().as_uri()]
+    drawn = page.evaluate(_MEASURE_CHARTS)["workflow-runs"]
+    rows = len(chart_values(built.data, "workflow-runs"))
+    assert drawn["width"] > 200, drawn
+    assert drawn["height"] > 100, drawn
+    assert drawn["marks"] == {"rect": rows}, drawn  # ranked bars: one per workflow
+    # A picture of the section to look at (REPORT_SHOT_DIR keeps it): the test cannot judge it.
+    shots = Path(os.environ.get("REPORT_SHOT_DIR", tmp_path))
+    box = page.evaluate(_SECTION_BOX)
+    shot = page.send("Page.captureScreenshot", {"format": "png", "clip": {**box, "scale": 1}})
+    (shots / "workflows.png").write_bytes(base64.b64decode(shot["data"]))
