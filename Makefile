@@ -68,7 +68,7 @@ $(DEV_STAMP): pyproject.toml packages/langdock-emulator/pyproject.toml packages/
 
 install: $(DEV_STAMP)
 
-$(PLUGINS_STAMP): meltano.yml pyproject.toml $(DEV_STAMP)
+$(PLUGINS_STAMP): meltano.yml pyproject.toml packages/langdock-target-duckdb/pyproject.toml $(DEV_STAMP)
 	@echo "==> installing Meltano plugins: $(RUN_PLUGINS)"
 	$(BIN)/meltano install $(RUN_PLUGINS)
 	@touch $@

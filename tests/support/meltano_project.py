@@ -70,8 +70,11 @@ def write_meltano_yml(directory: Path) -> Path:
     if text.count(marker) != 1:
         msg = "meltano.yml: expected the tap's `pip_url: -e .`"
         raise RuntimeError(msg)
+    text = text.replace(marker, f"pip_url: -e {REPO}\n")
+    # Plugins of our own under packages/ install from the repository too.
+    text = text.replace("-e ./packages/", f"-e {REPO}/packages/")
     path = directory / "meltano.yml"
-    path.write_text(text.replace(marker, f"pip_url: -e {REPO}\n"), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
