@@ -281,18 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         # Meltano may hold state from runs into a file that is gone: start from start_date.
         run_args.insert(1, "--full-refresh")
 
-    if source == "emulator":
-        with EmulatorProcess() as emulator:
-            print(
-                "No TAP_LANGDOCK_API_KEY set: running against the bundled Langdock emulator "
-                f"(synthetic data) at {emulator.url}",
-                flush=True,
-            )
-            env["TAP_LANGDOCK_API_URL"] = emulator.url
-            env["TAP_LANGDOCK_API_KEY"] = emulator.api_key
-            status = _meltano(run_args, env)
-        _say("emulator stopped")
-    else:
+    with _langdock(source, env):
         status = _meltano(run_args, env)
 
     if status != 0:
