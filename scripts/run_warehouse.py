@@ -6,7 +6,8 @@ TARGET_SNOWFLAKE_ACCOUNT is set; without it, a local Snowflake emulator (fakesno
 The loader then runs with the test-only adapter of packages/warehouse-emulators (README,
 "Snowflake"). BigQuery uses TARGET_BIGQUERY_* when TARGET_BIGQUERY_PROJECT is set; without it, a
 local BigQuery emulator (bqemulator, from .venv-bqemulator), its data under output/bigquery/
-(README, "BigQuery"). Imported by run_main_job.py, which handles the Langdock side (key or emulator).
+(README, "BigQuery"). Imported by run_main_job.py, which handles the Langdock side (key or
+emulator).
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ def lane(warehouse: str, env: dict[str, str]) -> t.Iterator[Lane]:
             yield bigquery
         return
     if warehouse != "snowflake":
-        msg = f"make run WAREHOUSE={warehouse}: use duckdb (default), postgres, snowflake or bigquery"
+        msg = (
+            f"make run WAREHOUSE={warehouse}: use duckdb (default), postgres, snowflake or bigquery"
+        )
         raise SystemExit(msg)
     if env.get("TARGET_SNOWFLAKE_ACCOUNT"):
         _need(env, ["TARGET_SNOWFLAKE_USER", "TARGET_SNOWFLAKE_DATABASE"], warehouse)

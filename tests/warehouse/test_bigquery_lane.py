@@ -65,7 +65,7 @@ class Lane:
         try:
             return [tuple(row.values()) for row in client.query(sql).result()]
         finally:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture(scope="module")

@@ -41,17 +41,23 @@ DIALECTS = {
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(  # noqa: S701 - SQL, not HTML
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    return jinja2.Environment(
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - SQL for a database driver, not HTML
     )
 
 
 def render(sql: str, dialect: str) -> str:
     """``sql`` with its macros written in ``dialect``."""
     spelling = DIALECTS[dialect]
-    return _environment().from_string(sql).render(
-        float=spelling.float_type,
-        week_start=lambda expression: spelling.week_start.format(expression),
-        add_days=lambda expression, days: spelling.add_days.format(expression, days),
-        days_between=lambda first, last: spelling.days_between.format(first, last),
+    return (
+        _environment()
+        .from_string(sql)
+        .render(
+            float=spelling.float_type,
+            week_start=spelling.week_start.format,
+            add_days=spelling.add_days.format,
+            days_between=spelling.days_between.format,
+        )
     )

@@ -5,11 +5,12 @@
    bqemulator 1.4.0 reads the upload as plain JSON and fails ("Malformed JSON ... at byte 1").
    The wrapper unzips a gzip upload in bqemulator's staging directory before its load job
    reads it.
-2. BigQuery accepts qualified columns on the left of ``MERGE ... WHEN MATCHED THEN UPDATE SET
-target.col = source.col`` -- z3 target-bigquery's upsert writes exactly that -- but bqemulator
-1.4.0 hands the statement to DuckDB as it is, and DuckDB refuses it ("Qualified column names
-in UPDATE .. SET not supported"). The wrapper drops the qualifier there, and only there,
-   before bqemulator translates a query; every other statement reaches it unchanged.
+2. BigQuery accepts qualified columns on the left of ``MERGE ... WHEN MATCHED THEN UPDATE
+   SET target.col = source.col`` -- z3 target-bigquery's upsert writes exactly that -- but
+   bqemulator 1.4.0 hands the statement to DuckDB as it is, and DuckDB refuses it ("Qualified
+   column names in UPDATE .. SET not supported"). The wrapper drops the qualifier there, and
+   only there, before bqemulator translates a query; every other statement reaches it
+   unchanged.
 
 The loader itself runs unmodified. Everything else is bqemulator's own ``start`` command.
 
@@ -80,7 +81,7 @@ def _patch() -> None:
     def translate(self: SQLTranslator, bq_sql: str, **kwargs: t.Any) -> t.Any:
         return original(self, unqualify_merge_set(bq_sql), **kwargs)
 
-    SQLTranslator.translate = translate  # type: ignore[method-assign]
+    SQLTranslator.translate = translate
 
 
 if __name__ == "__main__":

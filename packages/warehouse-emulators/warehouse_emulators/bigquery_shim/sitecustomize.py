@@ -18,5 +18,5 @@ if os.environ.get("LANGDOCK_BQEMULATOR_SHIM") and importlib.util.find_spec("targ
 
     no_waits = types.ModuleType("time")
     no_waits.__dict__.update(time.__dict__)
-    no_waits.sleep = lambda seconds: None
+    setattr(no_waits, "sleep", lambda seconds: None)  # noqa: B010 - a module built here
     target_bigquery.core.time = no_waits
