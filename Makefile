@@ -10,8 +10,10 @@
 #   make dagster  dagster dev on 127.0.0.1:3000, one partition per emulator workspace
 #   make run WAREHOUSE=snowflake   the same into Snowflake (TARGET_SNOWFLAKE_*), else into a
 #               local Snowflake emulator (fakesnow); WAREHOUSE=postgres into TARGET_POSTGRES_*
+#   make run WAREHOUSE=bigquery    into BigQuery (TARGET_BIGQUERY_*), else into a local
+#               BigQuery emulator (bqemulator)
 #   make install-lanes  the warehouse lanes' tools: dbt for all four adapters, the Snowflake
-#               loader and its emulator in .venv-fakesnow/
+#               and BigQuery loaders, their emulators in .venv-fakesnow/ and .venv-bqemulator/
 
 PYTHON ?= python3
 VENV := .venv
@@ -22,11 +24,10 @@ PLUGINS_STAMP := .meltano/.make-plugins-installed
 # The plugins `make run` uses; `meltano install` (no names) installs all of meltano.yml's.
 RUN_PLUGINS := tap-langdock target-duckdb dbt
 PYTEST_ARGS ?=
-# make run WAREHOUSE=duckdb (default) | postgres | snowflake
+# make run WAREHOUSE=duckdb (default) | postgres | snowflake | bigquery
 WAREHOUSE ?= duckdb
 # The lanes (make install-lanes): Meltano plugins in .meltano/, one venv per emulator.
-# dbt-bigquery only compiles (the portability check); the BigQuery lane is not wired yet.
-LANE_PLUGINS := dbt target-duckdb target-snowflake dbt-snowflake dbt-bigquery
+LANE_PLUGINS := dbt target-duckdb target-snowflake dbt-snowflake target-bigquery dbt-bigquery
 LANE_PLUGINS_STAMP := .meltano/.make-lane-plugins-installed
 EMULATORS := packages/warehouse-emulators
 FAKESNOW_STAMP := .venv-fakesnow/.make-installed
@@ -62,7 +63,7 @@ $(DEV_STAMP): pyproject.toml packages/langdock-emulator/pyproject.toml packages/
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,warehouse]'
 	@# After the tap: a tap-langdock older than the split shipped the emulator's script too.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-e packages/langdock-emulator -e 'packages/langdock-report[postgres,snowflake]' \
+		-e packages/langdock-emulator -e 'packages/langdock-report[postgres,snowflake,bigquery]' \
 		-e 'packages/langdock-dagster[postgres]' -e packages/warehouse-emulators
 	@touch $@
 
@@ -75,21 +76,25 @@ $(PLUGINS_STAMP): meltano.yml pyproject.toml packages/langdock-target-duckdb/pyp
 
 run: $(PLUGINS_STAMP)
 	@if [ "$(WAREHOUSE)" = snowflake ]; then $(MAKE) --no-print-directory $(LANE_PLUGINS_STAMP) $(FAKESNOW_STAMP); fi
+	@if [ "$(WAREHOUSE)" = bigquery ]; then $(MAKE) --no-print-directory $(LANE_PLUGINS_STAMP) $(BQEMULATOR_STAMP); fi
 	$(BIN)/python scripts/run_main_job.py --warehouse $(WAREHOUSE)
 
 # Independent installs, run in parallel by `make -j3 install-lanes` (.ci/run does).
-install-lanes: $(LANE_PLUGINS_STAMP) $(FAKESNOW_STAMP)
+install-lanes: $(LANE_PLUGINS_STAMP) $(FAKESNOW_STAMP) $(BQEMULATOR_STAMP)
 
-# The BigQuery emulator alone (its lane is not wired into make run and the tests yet).
+# The BigQuery emulator alone.
 install-bigquery-emulator: $(BQEMULATOR_STAMP)
 
-# The .pth line is inert unless LANGDOCK_FAKESNOW_SHIM is set (only the Snowflake emulator
-# lane sets it): Meltano drops PYTHONPATH, so this is how the test-only adapter gets in.
+# The .pth lines are inert unless LANGDOCK_FAKESNOW_SHIM / LANGDOCK_BQEMULATOR_SHIM is set
+# (only the emulator lanes set them): Meltano drops PYTHONPATH, so this is how the test-only
+# adapters get in.
 $(LANE_PLUGINS_STAMP): meltano.yml $(DEV_STAMP)
 	@echo "==> installing the lanes' Meltano plugins: $(LANE_PLUGINS)"
 	$(BIN)/meltano install $(LANE_PLUGINS)
 	echo 'import os, sys; shim = os.environ.get("LANGDOCK_FAKESNOW_SHIM"); shim and sys.path.insert(0, shim)' \
 		> $$(echo .meltano/loaders/target-snowflake/venv/lib/python*/site-packages)/langdock_fakesnow_shim.pth
+	echo 'import os, sys; shim = os.environ.get("LANGDOCK_BQEMULATOR_SHIM"); shim and sys.path.insert(0, shim)' \
+		> $$(echo .meltano/loaders/target-bigquery/venv/lib/python*/site-packages)/langdock_bqemulator_shim.pth
 	@touch $@
 
 $(FAKESNOW_STAMP): $(EMULATORS)/fakesnow-requirements.txt | $(BIN)/python

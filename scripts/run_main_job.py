@@ -232,7 +232,7 @@ def _langdock(source: str, env: dict[str, str]) -> t.Iterator[None]:
 
 
 def _run_lane(warehouse: str, source: str, env: dict[str, str]) -> int:
-    """The job into PostgreSQL or Snowflake (run_warehouse.py), then the report from there."""
+    """The job into PostgreSQL, Snowflake or BigQuery (run_warehouse.py), then the report."""
     # Only here: `make run` into DuckDB needs none of the other warehouses' tools.
     import run_warehouse  # noqa: PLC0415 - scripts/run_warehouse.py, next to this file
 
@@ -258,7 +258,9 @@ def _run_lane(warehouse: str, source: str, env: dict[str, str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="make run: Langdock usage into a warehouse")
-    parser.add_argument("--warehouse", default="duckdb", help="duckdb, postgres or snowflake")
+    parser.add_argument(
+        "--warehouse", default="duckdb", help="duckdb, postgres, snowflake or bigquery"
+    )
     warehouse = parser.parse_args(argv).warehouse
     env = dict(os.environ)
     if _have_api_key():

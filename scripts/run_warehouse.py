@@ -1,10 +1,13 @@
-"""`make run WAREHOUSE=postgres|snowflake`: the main job into another warehouse than DuckDB.
+"""`make run WAREHOUSE=postgres|snowflake|bigquery`: the main job into another warehouse.
 
 PostgreSQL needs TARGET_POSTGRES_*. Snowflake uses TARGET_SNOWFLAKE_* when
 TARGET_SNOWFLAKE_ACCOUNT is set; without it, a local Snowflake emulator (fakesnow, from
 .venv-fakesnow) on a free loopback port, its databases kept as files under output/snowflake/.
 The loader then runs with the test-only adapter of packages/warehouse-emulators (README,
-"Snowflake"). Imported by run_main_job.py, which handles the Langdock side (key or emulator).
+"Snowflake"). BigQuery uses TARGET_BIGQUERY_* when TARGET_BIGQUERY_PROJECT is set; without it, a
+local BigQuery emulator (bqemulator, from .venv-bqemulator), its data under output/bigquery/
+(README, "BigQuery"). Imported by run_main_job.py, which handles the Langdock side (key or
+emulator).
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ import os
 import typing as t
 from pathlib import Path
 
-from warehouse_emulators.snowflake_lane import SnowflakeEmulator  # packages/warehouse-emulators
+from warehouse_emulators.bigquery_lane import BigQueryEmulator  # packages/warehouse-emulators
+from warehouse_emulators.snowflake_lane import SnowflakeEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "output"
 SNOWFLAKE_DATA = OUTPUT / "snowflake"
+BIGQUERY_DATA = OUTPUT / "bigquery"
+# The variables the test-only adapters of the emulator lanes are switched on by.
+SHIM_VARIABLES = ("LANGDOCK_FAKESNOW_SHIM", "LANGDOCK_BQEMULATOR_SHIM")
 
 
 @dataclasses.dataclass
@@ -51,8 +58,14 @@ def lane(warehouse: str, env: dict[str, str]) -> t.Iterator[Lane]:
         _need(env, ["TARGET_POSTGRES_HOST", "TARGET_POSTGRES_DATABASE"], warehouse)
         yield Lane("target-postgres", "dbt:build-postgres", ["--postgres-env"], {})
         return
+    if warehouse == "bigquery":
+        with _bigquery(env) as bigquery:
+            yield bigquery
+        return
     if warehouse != "snowflake":
-        msg = f"make run WAREHOUSE={warehouse}: use duckdb (default), postgres or snowflake"
+        msg = (
+            f"make run WAREHOUSE={warehouse}: use duckdb (default), postgres, snowflake or bigquery"
+        )
         raise SystemExit(msg)
     if env.get("TARGET_SNOWFLAKE_ACCOUNT"):
         _need(env, ["TARGET_SNOWFLAKE_USER", "TARGET_SNOWFLAKE_DATABASE"], warehouse)
@@ -72,8 +85,35 @@ def lane(warehouse: str, env: dict[str, str]) -> t.Iterator[Lane]:
     _say("Snowflake emulator stopped")
 
 
+@contextlib.contextmanager
+def _bigquery(env: dict[str, str]) -> t.Iterator[Lane]:
+    """BigQuery itself with TARGET_BIGQUERY_PROJECT, else the local emulator."""
+    loader, dbt_task, report_args = "target-bigquery", "dbt-bigquery:build", ["--bigquery-env"]
+    if env.get("TARGET_BIGQUERY_PROJECT"):
+        _say(f"loading into BigQuery project {env['TARGET_BIGQUERY_PROJECT']}")
+        yield Lane(loader, dbt_task, report_args, {})
+        return
+    fresh = not (BIGQUERY_DATA / "bqemulator.duckdb").exists()
+    with BigQueryEmulator(ROOT, BIGQUERY_DATA) as emulator:
+        print(
+            "No BigQuery credentials (TARGET_BIGQUERY_PROJECT): loading into a local "
+            f"BigQuery emulator (bqemulator) at {emulator.url}, its data in "
+            f"{BIGQUERY_DATA.relative_to(ROOT)}/",
+            flush=True,
+        )
+        # The loader would create its dataset itself, but dbt's CREATE SCHEMA does not
+        # register one in bqemulator's catalog: all three are created here, through its API.
+        schema = env.get("DBT_SCHEMA") or "langdock"
+        raw = env.get("TARGET_BIGQUERY_DATASET") or "langdock_raw"
+        for dataset in (raw, f"{schema}_staging", f"{schema}_marts"):
+            emulator.create_dataset(dataset)
+        yield Lane(loader, dbt_task, report_args, emulator.client_env(), fresh)
+    _say("BigQuery emulator stopped")
+
+
 def report_env(lane_env: dict[str, str]) -> dict[str, str]:
-    """The report's environment: the lane's settings, without the loader's adapter."""
+    """The report's environment: the lane's settings, without the loaders' adapters."""
     env = {**os.environ, **lane_env}
-    env.pop("LANGDOCK_FAKESNOW_SHIM", None)
+    for name in SHIM_VARIABLES:
+        env.pop(name, None)
     return env

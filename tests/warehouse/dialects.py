@@ -97,6 +97,11 @@ RULES: tuple[Rule, ...] = (
         _regex(r"\bdate_trunc\s*\(\s*'", raw=True),
     ),
     Rule(
+        "a VALUES list as a table (BigQuery: UNION ALL of SELECTs or UNNEST)",
+        ("bigquery",),
+        _regex(r"\(\s*values\b"),
+    ),
+    Rule(
         "UNION without ALL/DISTINCT (BigQuery requires one)",
         ("bigquery",),
         _regex(r"\bunion\b(?!\s+(all|distinct)\b)"),

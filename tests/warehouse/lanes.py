@@ -35,38 +35,48 @@ def lanes_required() -> bool:
     return os.environ.get("REQUIRE_LANES") == "1"
 
 
-# Plugins of the repository's .meltano/ the lane projects link to instead of installing.
-LINKED_PLUGINS = (
-    ("loaders", "target-snowflake"),
-    ("loaders", "target-duckdb"),
-    ("utilities", "dbt-snowflake"),
-    ("utilities", "dbt"),
-)
+# Plugins of the repository's .meltano/ each lane's projects link to instead of installing
+# (DuckDB's too: the lanes compare their report with one built from DuckDB).
+LINKED_PLUGINS = {
+    "snowflake": (
+        ("loaders", "target-snowflake"),
+        ("loaders", "target-duckdb"),
+        ("utilities", "dbt-snowflake"),
+        ("utilities", "dbt"),
+    ),
+    "bigquery": (
+        ("loaders", "target-bigquery"),
+        ("loaders", "target-duckdb"),
+        ("utilities", "dbt-bigquery"),
+        ("utilities", "dbt"),
+    ),
+}
+# What `make install-lanes` adds per lane: the loader's adapter hook and the emulator's venv.
+LANE_EXTRAS = {
+    "snowflake": ("target-snowflake", "langdock_fakesnow_shim.pth", ".venv-fakesnow"),
+    "bigquery": ("target-bigquery", "langdock_bqemulator_shim.pth", ".venv-bqemulator"),
+}
 
 
-def require_lane_tools() -> None:
+def require_lane_tools(lane: str = "snowflake") -> None:
     """Skip (or fail with REQUIRE_LANES=1) unless `make install-lanes` has run."""
-    absent = [name for kind, name in LINKED_PLUGINS if not plugin_dir(kind, name).is_dir()]
-    shim = list(
-        (plugin_dir("loaders", "target-snowflake") / "venv").glob(
-            "lib/*/site-packages/langdock_fakesnow_shim.pth"
-        )
-    )
-    if not shim:
-        absent.append("target-snowflake's adapter hook")
-    if not (REPO / ".venv-fakesnow" / ".make-installed").exists():
-        absent.append(".venv-fakesnow")
+    absent = [name for kind, name in LINKED_PLUGINS[lane] if not plugin_dir(kind, name).is_dir()]
+    loader, hook, venv = LANE_EXTRAS[lane]
+    if not list((plugin_dir("loaders", loader) / "venv").glob(f"lib/*/site-packages/{hook}")):
+        absent.append(f"{loader}'s adapter hook")
+    if not (REPO / venv / ".make-installed").exists():
+        absent.append(venv)
     if absent:
         missing(
-            "the Snowflake lane needs `make install-lanes` (missing: " + ", ".join(absent) + ")",
+            f"the {lane} lane needs `make install-lanes` (missing: " + ", ".join(absent) + ")",
             required=lanes_required(),
         )
 
 
-def lane_project(directory: Path) -> Path:
+def lane_project(directory: Path, lane: str = "snowflake") -> Path:
     """A Meltano project like the repository's; the lane plugins linked, the tap installed."""
     project = make_project(directory)
-    for kind, name in LINKED_PLUGINS:
+    for kind, name in LINKED_PLUGINS[lane]:
         link = project / ".meltano" / kind / name
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(plugin_dir(kind, name), target_is_directory=True)

@@ -12,9 +12,6 @@ same days. The emulator accepts more than Snowflake does: the dialect is checked
 from __future__ import annotations
 
 import dataclasses
-import json
-import subprocess
-import sys
 import time
 import typing as t
 from pathlib import Path
@@ -22,14 +19,10 @@ from pathlib import Path
 import pytest
 from warehouse_emulators.snowflake_lane import SnowflakeEmulator
 
-from langdock_emulator import Emulator
-from tests.report.report_support import page_data
 from tests.support.meltano_project import (
-    API_KEY,
     DEFAULT_STREAMS,
     EMAIL_COLUMNS,
     MARTS,
-    SECOND_END_DATE,
     Loads,
     Run,
     check_second_run_exports,
@@ -37,8 +30,8 @@ from tests.support.meltano_project import (
     dbt_env,
     load_scenario,
     meltano,
-    tap_env,
 )
+from tests.warehouse.lane_checks import assert_same, check_dbt_artifacts, duckdb_page, report_page
 from tests.warehouse.lanes import lane_project, require_lane_tools
 from tests.warehouse.warehouses import plain_key
 
@@ -122,14 +115,7 @@ def test_privacy_mode_leaves_email_columns_null(lane: Lane, stream: str) -> None
 
 
 def test_dbt_build_succeeds_on_the_snowflake_adapter(lane: Lane) -> None:
-    assert lane.dbt.returncode == 0, lane.dbt.output[-4000:]
-    assert "ERROR=0" in lane.dbt.output, lane.dbt.output[-3000:]
-    results = json.loads((lane.work / "dbt-target" / "run_results.json").read_text())
-    manifest = json.loads((lane.work / "dbt-target" / "manifest.json").read_text())
-    assert manifest["metadata"]["adapter_type"] == "snowflake"
-    statuses = {r["status"] for r in results["results"]}
-    assert statuses <= {"success", "pass"}, statuses
-    assert len(results["results"]) > 100
+    check_dbt_artifacts(lane.dbt, lane.work / "dbt-target", "snowflake")
 
 
 def test_marts_equal_the_emulators_ground_truth(lane: Lane) -> None:
@@ -153,48 +139,13 @@ def test_marts_equal_the_emulators_ground_truth(lane: Lane) -> None:
     assert messages == sum(r["messages_total"] or 0 for r in reference["users_usage"].values())
 
 
-def _report(args: list[str], out: Path, env: dict[str, str]) -> dict[str, t.Any]:
-    command = [sys.executable, "-m", "langdock_report", *args, "--source", "emulator"]
-    result = subprocess.run(
-        [*command, "--out", str(out)], env=env, capture_output=True, text=True, timeout=300,
-        check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return page_data(out.read_text(encoding="utf-8"))
-
-
-def _same(a: t.Any, b: t.Any, where: str) -> None:
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), where
-        for key in a:
-            _same(a[key], b[key], f"{where}.{key}")
-    elif isinstance(a, list):
-        assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{where}[{i}]")
-    elif isinstance(a, float) or isinstance(b, float):
-        assert a == pytest.approx(b, rel=1e-9), where
-    else:
-        assert a == b, where
-
-
 def test_the_report_from_snowflake_equals_the_one_from_duckdb(lane: Lane) -> None:
     """The same days through target-duckdb and dbt-duckdb give the same page data."""
-    duckdb_file = lane.work / "same-days.duckdb"
-    with Emulator(api_key=API_KEY, seed=7) as emulator:
-        env = clean_env(
-            MELTANO_DATABASE_URI=f"sqlite:///{lane.work / 'duckdb-state.db'}",
-            TARGET_DUCKDB_FILEPATH=str(duckdb_file),
-            **tap_env(emulator.url, end_date=SECOND_END_DATE),
-            **dbt_env(lane.work / "duckdb", "langdock", DBT_DUCKDB_PATH=str(duckdb_file)),
-        )
-        command = ["--environment=emulator", "run", "tap-langdock", "target-duckdb", "dbt:build"]
-        meltano(lane.project, command, env).check()
-    from_duckdb = _report(["--duckdb", str(duckdb_file)], lane.work / "duckdb.html", clean_env())
+    from_duckdb = duckdb_page(lane.project, lane.work)
     snowflake_env = {k: v for k, v in lane.env.items() if k != "LANGDOCK_FAKESNOW_SHIM"}
-    from_snowflake = _report(
+    from_snowflake = report_page(
         ["--snowflake-env", "--schema", f"{DBT_SCHEMA}_marts"],
         lane.work / "snowflake.html",
         snowflake_env,
     )
-    _same(from_snowflake, from_duckdb, "page")
+    assert_same(from_snowflake, from_duckdb, "page")

@@ -5,6 +5,7 @@ python -m langdock_report --duckdb FILE --out FILE.html
 python -m langdock_report --postgres "host=... dbname=... user=..."
 python -m langdock_report --postgres-env        # TARGET_POSTGRES_HOST, _PORT, _USER, ...
 python -m langdock_report --snowflake-env       # TARGET_SNOWFLAKE_ACCOUNT, _USER, ...
+python -m langdock_report --bigquery-env        # TARGET_BIGQUERY_PROJECT, _CREDENTIALS_PATH, ...
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from langdock_report.build import build_report
 from langdock_report.errors import ReportError
 from langdock_report.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
+from langdock_report.warehouse_bigquery import BigQueryWarehouse
 from langdock_report.warehouse_snowflake import SnowflakeWarehouse
 
 DEFAULT_DUCKDB = Path("output/langdock.duckdb")
@@ -50,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Snowflake from TARGET_SNOWFLAKE_ACCOUNT, _USER, _PASSWORD, _DATABASE, _WAREHOUSE"
         " (DBT_SNOWFLAKE_HOST, _PORT, _PROTOCOL for an emulator)",
+    )
+    where.add_argument(
+        "--bigquery-env",
+        action="store_true",
+        help="BigQuery from TARGET_BIGQUERY_PROJECT, _CREDENTIALS_PATH, _LOCATION"
+        " (BIGQUERY_EMULATOR_HOST for an emulator); the marts schema is a dataset",
     )
     parser.add_argument(
         "--schema",
@@ -94,6 +102,8 @@ def _open(args: argparse.Namespace, schema: str) -> tuple[Warehouse, Path | None
         return PostgresWarehouse(args.postgres, schema), None
     if args.snowflake_env:
         return SnowflakeWarehouse(schema), None
+    if args.bigquery_env:
+        return BigQueryWarehouse(schema), None
     path = args.duckdb or DEFAULT_DUCKDB
     return DuckDBWarehouse(path, schema), path
 

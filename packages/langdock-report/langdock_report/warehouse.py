@@ -1,7 +1,9 @@
 """Read-only connections to the warehouse that holds the dbt marts: a DuckDB file or PostgreSQL.
 
-The SQL in ``sql/`` is written once for both: named parameters as ``:name`` and the marts
-schema as ``{marts}``; each connection translates them to its driver's style.
+(Snowflake and BigQuery: warehouse_snowflake.py, warehouse_bigquery.py.) The SQL in ``sql/`` is
+written once for all: named parameters as ``:name``, the marts schema as ``{marts}`` and the
+few dialect differences as macros (dialects.py); each connection translates them to its
+driver's style.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from langdock_report.dialects import render
 from langdock_report.errors import ReportError
 
 # ``:name`` but not the ``::`` of a PostgreSQL cast.
@@ -49,13 +52,14 @@ class Warehouse:
     """One open connection; ``rows`` runs a query of ``sql/`` with named parameters."""
 
     label = "warehouse"
+    dialect = "duckdb"  # a key of dialects.DIALECTS
 
     def __init__(self, schema: str) -> None:
         quote_identifier(schema)  # refuse a bad name before connecting
         self.schema = schema
 
     def rows(self, sql: str, params: t.Mapping[str, object]) -> list[Row]:
-        text = sql.replace("{marts}", quote_identifier(self.schema))
+        text = render(sql, self.dialect).replace("{marts}", self.quote(self.schema))
         names = set(_PARAMETER.findall(text))
         used = {name: params[name] for name in names}
         columns, records = self._execute(_PARAMETER.sub(self._placeholder, text), used)
@@ -72,6 +76,9 @@ class Warehouse:
         )
         del columns
         return {str(record[0]) for record in records}
+
+    def quote(self, name: str) -> str:
+        return quote_identifier(name)
 
     def _placeholder(self, match: re.Match[str]) -> str:
         raise NotImplementedError
@@ -119,6 +126,8 @@ class DuckDBWarehouse(Warehouse):
 
 
 class PostgresWarehouse(Warehouse):
+    dialect = "postgres"
+
     def __init__(self, dsn: str | None, schema: str) -> None:
         try:
             import psycopg  # noqa: PLC0415 - optional: only PostgreSQL users install it

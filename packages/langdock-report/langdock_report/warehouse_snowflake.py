@@ -43,6 +43,8 @@ def snowflake_settings() -> dict[str, object]:
 
 
 class SnowflakeWarehouse(Warehouse):
+    dialect = "snowflake"
+
     def __init__(self, schema: str) -> None:
         try:
             connector = importlib.import_module("snowflake.connector")

@@ -1,9 +1,14 @@
 """The BigQuery lane's emulator: bqemulator (REST) plus a local OAuth token endpoint.
 
 z3 target-bigquery and google-cloud-bigquery reach it through BIGQUERY_EMULATOR_HOST (the
-client library's own switch); their credentials are an application-default ``authorized_user``
+client library's own switch); their credentials are a throwaway service-account key
 file whose token endpoint is ``TokenStub``. dbt-bigquery uses its profile's ``api_endpoint``
 with ``method: oauth-secrets`` and a dummy token, which never contacts Google.
+
+Two test-only adapters, both named in the README ("BigQuery"): ``bqemulator_server.py``
+closes one gap of the emulator (qualified columns in MERGE's UPDATE SET), and
+``bigquery_shim/`` removes the loader's fixed eventual-consistency waits (LANGDOCK_BQEMULATOR_SHIM,
+read by a ``.pth`` file `make install-lanes` puts into target-bigquery's venv).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from warehouse_emulators.token_stub import TokenStub
 
 PROJECT = "langdock-emulator"
 START_TIMEOUT = 90.0
+SHIM_DIR = Path(__file__).resolve().parent / "bigquery_shim"
 
 
 class BigQueryEmulator:
@@ -38,8 +44,9 @@ class BigQueryEmulator:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # bqemulator's own `start`, through the wrapper that closes its MERGE gap.
         command = [
-            str(bin_dir / "bqemulator"), "start",
+            str(bin_dir / "python"), str(Path(__file__).with_name("bqemulator_server.py")), "start",
             "--rest-host", "127.0.0.1", "--rest-port", str(port),
             "--grpc-host", "127.0.0.1", "--grpc-port", str(free_port()),
             "--persistent", "--data-dir", str(self.data_dir),
@@ -58,7 +65,9 @@ class BigQueryEmulator:
     def client_env(self) -> dict[str, str]:
         """Variables that point the loader, dbt and the report at this emulator."""
         assert self._token is not None, "start() first"
-        credentials = self._token.write_credentials(self.data_dir / "credentials.json")
+        credentials = self._token.write_credentials(
+            self.data_dir / "credentials.json", self.project
+        )
         return {
             "BIGQUERY_EMULATOR_HOST": self.url,
             "GOOGLE_APPLICATION_CREDENTIALS": str(credentials),
@@ -66,6 +75,7 @@ class BigQueryEmulator:
             "TARGET_BIGQUERY_LOCATION": "US",
             "DBT_BIGQUERY_API_ENDPOINT": self.url,
             "DBT_BIGQUERY_TOKEN": "emulator",
+            "LANGDOCK_BQEMULATOR_SHIM": str(SHIM_DIR),
         }
 
     def create_dataset(self, name: str) -> None:

@@ -1,7 +1,9 @@
 """A local OAuth token endpoint, so Google's client libraries never call Google.
 
-google-auth refreshes an ``authorized_user`` credential by POSTing to the credential's
-``token_uri``; pointed here, it gets a fixed bearer token that the emulator ignores.
+google-auth exchanges a ``service_account`` credential for a token by POSTing a signed JWT to
+the credential's ``token_uri``; pointed here, it gets a fixed bearer token that the emulator
+ignores. (An ``authorized_user`` file would not do: google-auth 2.x always sends those to
+oauth2.googleapis.com, whatever their token_uri says.) The key is made up on the spot.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import http.server
 import json
 import threading
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 _ANSWER = json.dumps({"access_token": "emulator", "expires_in": 3600, "token_type": "Bearer"})
 
@@ -38,17 +43,26 @@ class TokenStub:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def write_credentials(self, path: Path) -> Path:
-        """An application-default credential file (GOOGLE_APPLICATION_CREDENTIALS) for it."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def write_credentials(self, path: Path, project: str) -> Path:
+        """A throwaway service-account key file (GOOGLE_APPLICATION_CREDENTIALS) for it."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
         info = {
-            "type": "authorized_user",
+            "type": "service_account",
+            "project_id": project,
+            "private_key_id": "emulator",
+            "private_key": pem,
+            "client_email": f"emulator@{project}.iam.gserviceaccount.com",
             "client_id": "emulator",
-            "client_secret": "emulator",
-            "refresh_token": "emulator",
             "token_uri": self.url,
         }
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(info), encoding="utf-8")
+        path.chmod(0o600)
         return path
 
     def close(self) -> None:

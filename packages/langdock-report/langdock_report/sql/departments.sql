@@ -31,7 +31,7 @@ select
     seen.department,
     count(*) as users_seen,
     coalesce(sum(in_period.was_active), 0) as active_users,
-    cast(coalesce(sum(in_period.was_active), 0) as double precision) / count(*) as adoption,
+    cast(coalesce(sum(in_period.was_active), 0) as {{ float }}) / count(*) as adoption,
     coalesce(sum(in_period.messages), 0) as messages
 from seen
 left join in_period on in_period.user_id = seen.user_id

@@ -1,10 +1,13 @@
 -- The headline figures for the report period and for the two comparison ranges ("recent"
 -- and "before", null dates when the period is too short to compare).
-with ranges (range_name, first_day, last_day) as (
-    values
-        ('period', cast(:first_day as date), cast(:last_day as date)),
-        ('recent', cast(:recent_first as date), cast(:recent_last as date)),
-        ('before', cast(:before_first as date), cast(:before_last as date))
+-- The ranges as selects, not a `values` list: BigQuery has none.
+with ranges as (
+    select 'period' as range_name, cast(:first_day as date) as first_day,
+        cast(:last_day as date) as last_day
+    union all
+    select 'recent', cast(:recent_first as date), cast(:recent_last as date)
+    union all
+    select 'before', cast(:before_first as date), cast(:before_last as date)
 ),
 
 users as (
@@ -75,7 +78,7 @@ figures as (
 select
     p.messages,
     p.active_users,
-    cast(p.avg_daily_active_users as double precision) as avg_daily_active_users,
+    cast(p.avg_daily_active_users as {{ float }}) as avg_daily_active_users,
     p.agents_used,
     p.requests,
     p.cost_usd,
@@ -91,17 +94,17 @@ select
     r.cost_usd as recent_cost_usd,
     b.cost_usd as before_cost_usd,
     case when b.messages > 0
-        then cast(100 as double precision) * (r.messages - b.messages) / b.messages end as messages_change_pct,
+        then cast(100 as {{ float }}) * (r.messages - b.messages) / b.messages end as messages_change_pct,
     case when b.active_users > 0
-        then cast(100 as double precision) * (r.active_users - b.active_users) / b.active_users end
+        then cast(100 as {{ float }}) * (r.active_users - b.active_users) / b.active_users end
         as active_users_change_pct,
     case when b.agents_used > 0
-        then cast(100 as double precision) * (r.agents_used - b.agents_used) / b.agents_used end
+        then cast(100 as {{ float }}) * (r.agents_used - b.agents_used) / b.agents_used end
         as agents_used_change_pct,
     case when b.requests > 0
-        then cast(100 as double precision) * (r.requests - b.requests) / b.requests end as requests_change_pct,
+        then cast(100 as {{ float }}) * (r.requests - b.requests) / b.requests end as requests_change_pct,
     case when b.cost_usd > 0
-        then cast(100 as double precision) * (r.cost_usd - b.cost_usd) / b.cost_usd end as cost_usd_change_pct
+        then cast(100 as {{ float }}) * (r.cost_usd - b.cost_usd) / b.cost_usd end as cost_usd_change_pct
 from figures as p
 cross join figures as r
 cross join figures as b

@@ -6,7 +6,7 @@ select
     max(usage_date) as last_day,
     count(distinct usage_date) as days_with_data,
     count(distinct workspace_id) as workspaces,
-    max(window_end - usage_date) + 1 as longest_window_days
+    max({{ days_between('usage_date', 'window_end') }}) + 1 as longest_window_days
 from {marts}.workspace_usage_daily
 group by window_timezone
 order by max(usage_date) desc, window_timezone

@@ -30,10 +30,10 @@ select
     latest.agent_owner_email as owner_email,
     used.messages,
     used.conversations,
-    cast(used.avg_daily_active_users as double precision) as avg_daily_active_users,
+    cast(used.avg_daily_active_users as {{ float }}) as avg_daily_active_users,
     case
         when used.active_user_days > 0
-            then cast(used.messages as double precision) / used.active_user_days
+            then cast(used.messages as {{ float }}) / used.active_user_days
     end as messages_per_active_user,
     used.days_used,
     count(*) over () as agents_in_period
