@@ -56,3 +56,17 @@ cast(null as {{ dbt.type_timestamp() }})
 {%- endif -%}
 {{ return(adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list) }}
 {% endmacro %}
+
+
+{#-
+  A text column the loaded table may lack, or null. The Workflow API names no workspace, so
+  the workflows and workflow_runs tables have a workspace_id only if a loader or pipeline
+  added one; without it the column is null ("not known"), never a guess.
+-#}
+{% macro langdock_optional_text(relation, column_name) %}
+{%- if execute and column_name in langdock_column_names(relation) -%}
+cast({{ column_name }} as {{ dbt.type_string() }})
+{%- else -%}
+cast(null as {{ dbt.type_string() }})
+{%- endif -%}
+{% endmacro %}

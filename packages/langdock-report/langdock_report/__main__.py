@@ -6,6 +6,7 @@ python -m langdock_report --postgres "host=... dbname=... user=..."
 python -m langdock_report --postgres-env        # TARGET_POSTGRES_HOST, _PORT, _USER, ...
 python -m langdock_report --snowflake-env       # TARGET_SNOWFLAKE_ACCOUNT, _USER, ...
 python -m langdock_report --bigquery-env        # TARGET_BIGQUERY_PROJECT, _CREDENTIALS_PATH, ...
+python -m langdock_report --workspace acme      # one workspace (a name or a workspace id)
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
         help="what the data is; auto reads the marker that `make run` writes next to the file",
     )
     parser.add_argument(
+        "--workspace",
+        metavar="NAME_OR_ID",
+        help="only this workspace: its workspace_id, or its name in the workspaces file "
+        "($LANGDOCK_WORKSPACES_FILE or workspaces.yml); default: all, with a breakdown",
+    )
+    parser.add_argument(
         "--hide-personal-data",
         action="store_true",
         help="leave owners' e-mails out even when they were loaded (pii=keep)",
@@ -125,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                 top=args.top,
                 source=_source(args, duckdb_file),
                 hide_personal_data=args.hide_personal_data,
+                workspace=args.workspace,
             )
     except ReportError as exc:
         print(f"langdock-report: error: {exc}", file=sys.stderr)

@@ -33,6 +33,7 @@ def build_report(
     top: int = 10,
     source: str = "",
     hide_personal_data: bool = False,
+    workspace: str | None = None,
 ) -> BuildResult:
     started = time.perf_counter()
     report = collect(
@@ -42,6 +43,7 @@ def build_report(
         top=top,
         source=source,
         hide_personal_data=hide_personal_data,
+        workspace=workspace,
     )
     html = render(report).encode("utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)

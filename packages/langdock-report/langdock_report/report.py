@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from langdock_report import charts, charts_cost, charts_workflows, queries
+from langdock_report import charts, charts_cost, charts_workflows, charts_workspaces, queries
+from langdock_report import workspaces as scopes
 from langdock_report.cards import Card, headline_cards
 from langdock_report.charts import Chart
 from langdock_report.period import Period, check_marts, resolve_period
@@ -34,8 +35,11 @@ def collect(
     top: int = 10,
     source: str = "",
     hide_personal_data: bool = False,
+    workspace: str | None = None,
 ) -> Report:
     check_marts(warehouse)
+    # Before any other query: with --workspace, every one after this sees only that workspace.
+    scope = scopes.choose(warehouse, workspace, scopes.names())
     period = resolve_period(warehouse, first_day, last_day)
     params = period.params(top)
     personal = detect(warehouse, hide_personal_data)
@@ -45,6 +49,7 @@ def collect(
 
     (headline,) = run("headline")
     chart_list = [
+        *charts_workspaces.workspace_charts(scope, run),
         charts.messages_by_surface(run("messages_by_surface"), period),
         charts.active_users_daily(run("active_users_daily"), period),
         charts.active_users_weekly(run("active_users_weekly")),
@@ -61,7 +66,8 @@ def collect(
         period=period,
         source=source,
         personal=personal,
-        warehouse=warehouse.label,
+        warehouse=warehouse.label
+        + (f", workspace {scope.described(scope.workspace)}" if scope.workspace else ""),
         schema=warehouse.schema,
         generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
         headline=headline,

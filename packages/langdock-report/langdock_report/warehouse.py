@@ -21,6 +21,9 @@ from langdock_report.errors import ReportError
 
 # ``:name`` but not the ``::`` of a PostgreSQL cast.
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+# A mart in a query, with its alias if it has one: ``{marts}.user_usage_daily as u``.
+_MART = re.compile(r"\{marts\}\.([a-z_][a-z0-9_]*)(\s+as\s+[a-z_][a-z0-9_]*)?", re.I)
+WORKSPACE_PARAMETER = "langdock_workspace"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 # The variables target-postgres and dbt's profile read (see transform/profiles.yml).
 POSTGRES_VARIABLES = {
@@ -41,6 +44,14 @@ def quote_identifier(name: str) -> str:
     return f'"{name}"'
 
 
+def _one_workspace(match: re.Match[str]) -> str:
+    """A mart as a derived table of one workspace's rows, aliased as the query had it."""
+    table, alias = match.group(1), match.group(2) or f" as {match.group(1)}"
+    # table and alias are the query's own words (sql/ files), matched as plain identifiers.
+    where = f"workspace_id = :{WORKSPACE_PARAMETER}"
+    return f"(select * from {{marts}}.{table} where {where}){alias}"  # noqa: S608
+
+
 def _plain(value: object) -> object:
     """PostgreSQL sums come back as Decimal: counts become int, amounts float."""
     if isinstance(value, decimal.Decimal):
@@ -53,12 +64,18 @@ class Warehouse:
 
     label = "warehouse"
     dialect = "duckdb"  # a key of dialects.DIALECTS
+    # The one workspace (its workspace_id) every query sees, or None for all of them.
+    workspace: str | None = None
 
     def __init__(self, schema: str) -> None:
         quote_identifier(schema)  # refuse a bad name before connecting
         self.schema = schema
 
     def rows(self, sql: str, params: t.Mapping[str, object]) -> list[Row]:
+        if self.workspace is not None:
+            # One place for the filter: the queries in sql/ stay the same for one workspace.
+            sql = _MART.sub(_one_workspace, sql)
+            params = {**params, WORKSPACE_PARAMETER: self.workspace}
         text = render(sql, self.dialect).replace("{marts}", self.quote(self.schema))
         names = set(_PARAMETER.findall(text))
         used = {name: params[name] for name in names}

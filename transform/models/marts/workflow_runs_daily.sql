@@ -1,5 +1,7 @@
--- Workflow runs per workflow and UTC day of creation: how many ran, failed, were cancelled or
--- are still going, the success rate of the finished ones, median and p95 duration, and cost.
+-- Workflow runs per workspace, workflow and UTC day of creation: how many ran, failed, were
+-- cancelled or are still going, the success rate of the finished ones, median and p95
+-- duration, and cost. workspace_id is null unless the loaded tables carry one (the Workflow
+-- API names no workspace: stg_langdock__workflows).
 -- success_rate = completed / (completed + failed + cancelled); null while none is finished.
 -- Durations are of finished runs only. Empty until the workflow_runs stream has been loaded.
 with runs as (
@@ -13,6 +15,7 @@ with runs as (
 daily as (
     select
         run_date,
+        workspace_id,
         workflow_id,
         count(*) as run_count,
         sum(case when status = 'COMPLETED' then 1 else 0 end) as completed_count,
@@ -25,11 +28,12 @@ daily as (
         {{ langdock_percentile('final_duration_ms', 0.95) }} as p95_duration_ms,
         coalesce(sum(cost_usd), 0) as total_cost_usd
     from runs
-    group by 1, 2
+    group by 1, 2, 3
 )
 
 select
     daily.run_date,
+    daily.workspace_id,
     daily.workflow_id,
     workflows.workflow_name,
     daily.run_count,
@@ -48,3 +52,4 @@ select
 from daily
 left join {{ ref('stg_langdock__workflows') }} as workflows
     on daily.workflow_id = workflows.workflow_id
+    and daily.workspace_id is not distinct from workflows.workspace_id

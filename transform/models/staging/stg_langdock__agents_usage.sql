@@ -1,6 +1,6 @@
 -- Langdock calls agents "assistants" in its export columns; this layer says agent.
 with latest as (
-    {{ langdock_latest_rows(source('langdock', 'agents_usage'), ['assistant_id', 'period_start', 'period_end']) }}
+    {{ langdock_latest_rows(source('langdock', 'agents_usage'), ['assistant_id', 'period_start', 'period_end', 'org_id']) }}
 )
 
 select

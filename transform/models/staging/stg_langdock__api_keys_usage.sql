@@ -1,5 +1,5 @@
 with latest as (
-    {{ langdock_latest_rows(source('langdock', 'api_keys_usage'), ['api_key_id', 'period_start', 'period_end']) }}
+    {{ langdock_latest_rows(source('langdock', 'api_keys_usage'), ['api_key_id', 'period_start', 'period_end', 'org_id']) }}
 )
 
 select

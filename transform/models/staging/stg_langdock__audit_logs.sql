@@ -23,7 +23,7 @@ where 1 = 0
 {%- else %}
 
 with latest as (
-    {{ langdock_latest_rows(relation, ['id']) }}
+    {{ langdock_latest_rows(relation, ['workspace_id', 'id']) }}
 )
 
 select

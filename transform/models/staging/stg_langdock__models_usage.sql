@@ -1,5 +1,5 @@
 with latest as (
-    {{ langdock_latest_rows(source('langdock', 'models_usage'), ['name', 'provider', 'bring_your_keys', 'period_start', 'period_end']) }}
+    {{ langdock_latest_rows(source('langdock', 'models_usage'), ['name', 'provider', 'bring_your_keys', 'period_start', 'period_end', 'org_id']) }}
 )
 
 select

@@ -1,5 +1,5 @@
 with latest as (
-    {{ langdock_latest_rows(source('langdock', 'users_usage'), ['user_id', 'period_start', 'period_end']) }}
+    {{ langdock_latest_rows(source('langdock', 'users_usage'), ['user_id', 'period_start', 'period_end', 'org_id']) }}
 )
 
 select

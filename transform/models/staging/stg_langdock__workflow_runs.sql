@@ -6,6 +6,7 @@
 
 select
     cast(null as {{ dbt.type_string() }}) as run_id,
+    cast(null as {{ dbt.type_string() }}) as workspace_id,
     cast(null as {{ dbt.type_string() }}) as workflow_id,
     cast(null as {{ dbt.type_string() }}) as status,
     cast(null as {{ dbt.type_string() }}) as run_mode,
@@ -28,6 +29,7 @@ with latest as (
 
 select
     id as run_id,
+    {{ langdock_optional_text(relation, 'workspace_id') }} as workspace_id,
     workflow_id,
     upper(status) as status,
     run_mode,

@@ -6,6 +6,7 @@
 
 select
     cast(null as {{ dbt.type_string() }}) as workflow_id,
+    cast(null as {{ dbt.type_string() }}) as workspace_id,
     cast(null as {{ dbt.type_string() }}) as workflow_name,
     cast(null as {{ dbt.type_string() }}) as description,
     cast(null as {{ dbt.type_string() }}) as status,
@@ -26,6 +27,7 @@ with latest as (
 
 select
     id as workflow_id,
+    {{ langdock_optional_text(relation, 'workspace_id') }} as workspace_id,
     name as workflow_name,
     description,
     status,
