@@ -49,16 +49,22 @@ def test_marts_hold_one_row_per_workspace_and_grain_with_each_workspaces_totals(
     for name in ("TARGET_DUCKDB_FILEPATH", "DBT_TARGET_PATH", "DBT_LOG_PATH"):
         monkeypatch.setenv(name, env[name])
     monkeypatch.setenv("DBT_SCHEMA", "langdock")
-    instance = dg.DagsterInstance.ephemeral()
-    job = build_defs(env).resolve_job_def("langdock_load")
-    for name in NAMES:
-        result = job.execute_in_process(partition_key=name, instance=instance, raise_on_error=False)
-        assert result.success, name
-    dbt_assets, resources = dbt_definitions(location_settings(env), env)
-    assert dbt_assets, "the code location found no dbt (meltano install dbt)"
-    built = dg.materialize(dbt_assets, resources=resources, instance=instance, raise_on_error=False)
-    failures = [str(e.event_specific_data) for e in built.all_events if e.is_step_failure]
-    assert built.success, failures
+    # instance_for_test removes its temporary directory; an ephemeral instance leaves it to
+    # the garbage collector, whose ResourceWarning fails the session.
+    with dg.instance_for_test() as instance:
+        job = build_defs(env).resolve_job_def("langdock_load")
+        for name in NAMES:
+            result = job.execute_in_process(
+                partition_key=name, instance=instance, raise_on_error=False
+            )
+            assert result.success, name
+        dbt_assets, resources = dbt_definitions(location_settings(env), env)
+        assert dbt_assets, "the code location found no dbt (meltano install dbt)"
+        built = dg.materialize(
+            dbt_assets, resources=resources, instance=instance, raise_on_error=False
+        )
+        failures = [str(e.event_specific_data) for e in built.all_events if e.is_step_failure]
+        assert built.success, failures
 
     def query(sql: str) -> list[tuple[t.Any, ...]]:
         with duckdb.connect(str(duckdb_file), read_only=True) as connection:
