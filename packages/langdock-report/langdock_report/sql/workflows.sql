@@ -37,7 +37,7 @@ select
     totals.failed,
     totals.still_going,
     case
-        when totals.finished > 0 then cast(totals.completed as double precision) / totals.finished
+        when totals.finished > 0 then cast(totals.completed as {{ float }}) / totals.finished
     end as success_rate,
     totals.slowest_p95_duration_ms / 1000.0 as slowest_p95_duration_s,
     totals.cost_usd,
