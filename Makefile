@@ -88,7 +88,7 @@ install-bigquery-emulator: $(BQEMULATOR_STAMP)
 # The .pth lines are inert unless LANGDOCK_FAKESNOW_SHIM / LANGDOCK_BQEMULATOR_SHIM is set
 # (only the emulator lanes set them): Meltano drops PYTHONPATH, so this is how the test-only
 # adapters get in.
-$(LANE_PLUGINS_STAMP): meltano.yml $(DEV_STAMP)
+$(LANE_PLUGINS_STAMP): meltano.yml packages/langdock-target-bigquery/pyproject.toml $(DEV_STAMP)
 	@echo "==> installing the lanes' Meltano plugins: $(LANE_PLUGINS)"
 	$(BIN)/meltano install $(LANE_PLUGINS)
 	echo 'import os, sys; shim = os.environ.get("LANGDOCK_FAKESNOW_SHIM"); shim and sys.path.insert(0, shim)' \

@@ -21,10 +21,13 @@ from pathlib import Path
 import pytest
 from warehouse_emulators.bigquery_lane import BigQueryEmulator
 
+from langdock_emulator import Emulator
 from tests.support.meltano_project import (
+    API_KEY,
     DEFAULT_STREAMS,
     EMAIL_COLUMNS,
     MARTS,
+    START_DATE,
     Loads,
     Run,
     check_second_run_exports,
@@ -32,6 +35,7 @@ from tests.support.meltano_project import (
     dbt_env,
     load_scenario,
     meltano,
+    tap_env,
 )
 from tests.warehouse.lane_checks import assert_same, check_dbt_artifacts, duckdb_page, report_page
 from tests.warehouse.lanes import lane_project, require_lane_tools
@@ -54,18 +58,22 @@ class Lane:
     seconds: dict[str, float]
 
     def query(self, sql: str) -> list[tuple[t.Any, ...]]:
-        from google.auth.credentials import AnonymousCredentials
-        from google.cloud import bigquery
+        return query(self.emulator, sql)
 
-        client = bigquery.Client(
-            project=self.emulator.project,
-            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-            client_options={"api_endpoint": self.emulator.url},
-        )
-        try:
-            return [tuple(row.values()) for row in client.query(sql).result()]
-        finally:
-            client.close()  # type: ignore[no-untyped-call]
+
+def query(emulator: BigQueryEmulator, sql: str) -> list[tuple[t.Any, ...]]:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+
+    client = bigquery.Client(
+        project=emulator.project,
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options={"api_endpoint": emulator.url},
+    )
+    try:
+        return [tuple(row.values()) for row in client.query(sql).result()]
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +172,39 @@ def test_the_report_from_bigquery_equals_the_one_from_duckdb(lane: Lane) -> None
         ["--bigquery-env", "--schema", MARTS_DATASET], lane.work / "bigquery.html", bigquery_env
     )
     assert_same(from_bigquery, from_duckdb, "page")
+
+
+def test_a_failed_load_job_fails_the_run_and_saves_no_state(lane: Lane) -> None:
+    """langdock-target-bigquery: a load job failing in the run's last batch stops the run.
+
+    z3 target-bigquery 0.7.2 alone logs it, emits the state and exits 0 (README, "BigQuery").
+    Here every load job fails for real: the gzip adapter is off, and bqemulator cannot read the
+    loader's gzip uploads. One stream, one day: each batch is the run's last.
+    """
+    root = Path(__file__).resolve().parents[2]
+    work = lane.work / "failed-load"
+    with BigQueryEmulator(root, work / "bqemulator", keep_gzip=True) as emulator:
+        emulator.create_dataset(RAW)
+        state_db = f"sqlite:///{work / 'state.db'}"
+        with Emulator(api_key=API_KEY, seed=7) as langdock:
+            env = clean_env(
+                MELTANO_DATABASE_URI=state_db,
+                **tap_env(langdock.url, end_date=START_DATE),
+                **emulator.client_env(),
+                TARGET_BIGQUERY_DATASET=RAW,
+                TAP_LANGDOCK__SELECT='["projects_usage.*"]',
+            )
+            command = ["--environment=emulator", "run", "tap-langdock", "target-bigquery"]
+            run = meltano(lane.project, command, env)
+        assert run.returncode != 0, "the run passed although its load job failed"
+        assert "a BigQuery load job failed" in run.output
+        listed = meltano(lane.project, ["--environment=emulator", "state", "list"], env).check()
+        assert "tap-langdock-to-target-bigquery" not in listed.output, listed.output
+        tables = {
+            name
+            for (name,) in query(
+                emulator, f"select table_name from {RAW}.INFORMATION_SCHEMA.TABLES"
+            )
+        }
+        if "projects_usage" in tables:
+            assert query(emulator, f"select count(*) from {RAW}.projects_usage") == [(0,)]

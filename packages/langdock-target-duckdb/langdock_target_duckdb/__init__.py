@@ -52,7 +52,7 @@ def patch() -> None:
             f"{UPSTREAM_COPY!r}; check whether it now says header false, then drop "
             "langdock-target-duckdb from meltano.yml (packages/langdock-target-duckdb/README.md)"
         )
-    db_sync.DbSync.load_rows = load_rows  # type: ignore[method-assign]
+    db_sync.DbSync.load_rows = load_rows
 
 
 def main() -> None:

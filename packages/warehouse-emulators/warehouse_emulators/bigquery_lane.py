@@ -30,8 +30,12 @@ SHIM_DIR = Path(__file__).resolve().parent / "bigquery_shim"
 class BigQueryEmulator:
     """bqemulator on 127.0.0.1, its data in ``data_dir`` (kept after it stops)."""
 
-    def __init__(self, root: Path, data_dir: Path, project: str = PROJECT) -> None:
+    def __init__(
+        self, root: Path, data_dir: Path, project: str = PROJECT, *, keep_gzip: bool = False
+    ) -> None:
         self.root = root
+        # True: the gzip adapter is off and every load job fails (a test of the loader's guard).
+        self.keep_gzip = keep_gzip
         self.data_dir = data_dir
         self.project = project
         self.url = ""
@@ -55,6 +59,8 @@ class BigQueryEmulator:
         # DuckDB finds its spatial extension under $HOME/.duckdb (`make lanes` put it there):
         # offline, bqemulator cannot download it.
         env = {**os.environ, "HOME": str(venv / "duckdb-home")}
+        if self.keep_gzip:
+            env["LANGDOCK_BQEMULATOR_KEEP_GZIP"] = "1"
         self._process = ChildProcess(
             "BigQuery emulator", command, env, self.data_dir / "bqemulator.log"
         )

@@ -14,12 +14,16 @@
 
 The loader itself runs unmodified. Everything else is bqemulator's own ``start`` command.
 
+LANGDOCK_BQEMULATOR_KEEP_GZIP=1 leaves gzip uploads as they are, so that every load job fails
+the way it fails on bqemulator itself (the loader's failure path, tested through Meltano).
+
 Usage: python bqemulator_server.py start --rest-port N ...  (the arguments of `bqemulator`)
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import typing as t
 from pathlib import Path
@@ -72,8 +76,12 @@ def _patch() -> None:
     original = SQLTranslator.translate
     run_load = upload._run_load
 
+    # Off only for the test that needs a load job to fail as bqemulator fails it on gzip.
+    keep_gzip = os.environ.get("LANGDOCK_BQEMULATOR_KEEP_GZIP") == "1"
+
     async def _run_load(*, media_path: str, **kwargs: t.Any) -> t.Any:
-        gunzip_in_place(Path(media_path))
+        if not keep_gzip:
+            gunzip_in_place(Path(media_path))
         return await run_load(media_path=media_path, **kwargs)
 
     upload._run_load = _run_load
