@@ -62,8 +62,13 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def write_meltano_yml(directory: Path) -> Path:
-    """The repository's meltano.yml in ``directory``, its tap installing from the repository."""
+def write_meltano_yml(directory: Path, *, link_packages: bool = False) -> Path:
+    """The repository's meltano.yml in ``directory``, its tap installing from the repository.
+
+    ``link_packages``: for a project that links the repository's installed plugins, keep their
+    ``pip_url`` as written and link ``packages/`` instead. Meltano reinstalls a plugin whose
+    ``pip_url`` changed, and would rebuild the repository's shared venv through the link.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     text = (REPO / "meltano.yml").read_text(encoding="utf-8")
     marker = "pip_url: -e .\n"
@@ -71,16 +76,19 @@ def write_meltano_yml(directory: Path) -> Path:
         msg = "meltano.yml: expected the tap's `pip_url: -e .`"
         raise RuntimeError(msg)
     text = text.replace(marker, f"pip_url: -e {REPO}\n")
-    # Plugins of our own under packages/ install from the repository too.
-    text = text.replace("-e ./packages/", f"-e {REPO}/packages/")
+    if link_packages:
+        (directory / "packages").symlink_to(REPO / "packages", target_is_directory=True)
+    else:
+        # Plugins of our own under packages/ install from the repository too.
+        text = text.replace("-e ./packages/", f"-e {REPO}/packages/")
     path = directory / "meltano.yml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def make_project(directory: Path) -> Path:
+def make_project(directory: Path, *, link_packages: bool = False) -> Path:
     """A copy of the repository's Meltano project (meltano.yml and transform/)."""
-    write_meltano_yml(directory)
+    write_meltano_yml(directory, link_packages=link_packages)
     shutil.copytree(
         REPO / "transform",
         directory / "transform",

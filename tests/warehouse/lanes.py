@@ -75,7 +75,7 @@ def require_lane_tools(lane: str = "snowflake") -> None:
 
 def lane_project(directory: Path, lane: str = "snowflake") -> Path:
     """A Meltano project like the repository's; the lane plugins linked, the tap installed."""
-    project = make_project(directory)
+    project = make_project(directory, link_packages=True)
     for kind, name in LINKED_PLUGINS[lane]:
         link = project / ".meltano" / kind / name
         link.parent.mkdir(parents=True, exist_ok=True)
