@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
 from langdock_emulator.admin_api import AdminApi
 from langdock_emulator.audit_api import AuditApi
 from langdock_emulator.audit_log import AuditLog, AuditSettings
+from langdock_emulator.closing import Closing
 from langdock_emulator.columns import EXPORT_TYPES, check_group_by
 from langdock_emulator.data import UsageData
 from langdock_emulator.dates import Window, local_window
@@ -36,7 +36,7 @@ from langdock_emulator.workspace import DEFAULT_API_KEY, Workspace
 __all__ = ["DEFAULT_API_KEY", "Emulator"]
 
 
-class Emulator:
+class Emulator(Closing):
     """A Langdock Usage Export API (and Audit Logs API) on 127.0.0.1, started on construction.
 
     Use as a context manager or call ``close()``. ``settings`` may be changed at any time;
@@ -114,17 +114,6 @@ class Emulator:
         if self._gateway_url is not None:
             return self._gateway_url
         return f"http://{self.host}:{self.port}"
-
-    def __enter__(self) -> Emulator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._closed:

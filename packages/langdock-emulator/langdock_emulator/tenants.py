@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
 from langdock_emulator.audit_log import AuditSettings
+from langdock_emulator.closing import Closing
 from langdock_emulator.downloads import STORAGE_ROUTE
 from langdock_emulator.server import Emulator
 from langdock_emulator.wire import Reply, WireServer
@@ -26,7 +26,7 @@ from langdock_emulator.workspace import Workspace
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
-class MultiEmulator:
+class MultiEmulator(Closing):
     """One server on 127.0.0.1 answering several workspaces, started on construction.
 
     ``workspaces`` maps a name (used by tests and the CLI, never sent to Langdock) to its
@@ -90,17 +90,6 @@ class MultiEmulator:
                 if tenant.holds_file(download.group(1)):
                     return tenant
         return next(iter(self._tenants.values()))
-
-    def __enter__(self) -> MultiEmulator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._closed:
