@@ -7,8 +7,10 @@ in SQL per workspace; the report of one workspace equals the report of the origi
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import duckdb
 import pytest
 
 from langdock_report.queries import MARTS as MART_TABLES
+from tests.report.chromium import Chromium
 from tests.report.report_support import (
     MARTS,
     Built,
@@ -27,10 +30,21 @@ from tests.report.report_support import (
     query,
     scalar,
 )
+from tests.report.test_report_browser import _MEASURE_CHARTS, READY
 
 pytestmark = pytest.mark.slow
 SECOND = "second-workspace-id"
 SECOND_DAYS = 10
+_SECTION_BOX = """
+(() => {
+  const chart = document.getElementById('chart-workspaces');
+  const panel = chart.closest('section') || chart.parentElement;
+  panel.scrollIntoView({block: 'start'});
+  const box = panel.getBoundingClientRect();
+  const [x, y] = [box.x + window.scrollX, box.y + window.scrollY];
+  return {x: x, y: y, width: box.width, height: box.height};
+})()
+"""
 
 
 def _with_second_workspace(workspace: Workspace, directory: Path) -> Path:
@@ -149,3 +163,26 @@ def test_an_unknown_workspace_gets_one_line_naming_those_loaded(
     assert lines[0].startswith("langdock-report: error: --workspace 'nope': no such workspace")
     assert f"it holds: {_main_id(database)}, {SECOND}" in lines[0]
     assert not out.exists()
+
+
+def test_the_workspaces_chart_draws_one_bar_per_workspace_offline(
+    browser: Chromium, byok: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LANGDOCK_WORKSPACES_FILE", raising=False)
+    monkeypatch.chdir(tmp_path)  # no workspaces.yml: the bars are labelled by id
+    database = _with_second_workspace(byok, tmp_path)
+    built = build(dataclasses.replace(byok, database=database), tmp_path / "report.html")
+    page = browser.page()
+    page.open(built.html, READY)
+    assert page.evaluate("document.documentElement.dataset.reportState") == "ready"
+    assert page.console_problems() == []
+    assert page.requested_urls() == [built.html.resolve().as_uri()]
+    drawn = page.evaluate(_MEASURE_CHARTS)["workspaces"]
+    assert drawn["width"] > 200, drawn
+    assert drawn["height"] > 50, drawn
+    assert drawn["marks"] == {"rect": 2}, drawn  # ranked bars: one per workspace
+    # A picture of the section to look at (REPORT_SHOT_DIR keeps it): the test cannot judge it.
+    shots = Path(os.environ.get("REPORT_SHOT_DIR", tmp_path))
+    box = page.evaluate(_SECTION_BOX)
+    shot = page.send("Page.captureScreenshot", {"format": "png", "clip": {**box, "scale": 1}})
+    (shots / "workspaces.png").write_bytes(base64.b64decode(shot["data"]))
