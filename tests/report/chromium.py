@@ -263,3 +263,21 @@ class Page:
             },
         )
         path.write_bytes(base64.b64decode(shot["data"]))
+
+    def section_picture(self, chart_id: str, path: Path) -> None:
+        """A PNG of the section that holds chart ``chart_id``, scrolled into view."""
+        box = self.evaluate(_SECTION_BOX.replace("CHART_ID", json.dumps(f"chart-{chart_id}")))
+        shot = self.send("Page.captureScreenshot", {"format": "png", "clip": {**box, "scale": 1}})
+        path.write_bytes(base64.b64decode(shot["data"]))
+
+
+_SECTION_BOX = """
+(() => {
+  const chart = document.getElementById(CHART_ID);
+  const panel = chart.closest('section') || chart.parentElement;
+  panel.scrollIntoView({block: 'start'});
+  const box = panel.getBoundingClientRect();
+  const [x, y] = [box.x + window.scrollX, box.y + window.scrollY];
+  return {x: x, y: y, width: box.width, height: box.height};
+})()
+"""

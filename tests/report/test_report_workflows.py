@@ -9,7 +9,6 @@ truth in tests/workflow/test_workflow_meltano.py.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import os
 import shutil
@@ -40,16 +39,6 @@ ROWS = [
     ("2025-02-20", "wf_c", 'Lead "enrichment" \u2013 CRM', 12, 12, 0, 0, 0, 15000.0, 2.0),
     ("2025-02-28", "wf_d", "Waiting", 2, 0, 0, 0, 2, None, 0.0),
 ]
-_SECTION_BOX = """
-(() => {
-  const chart = document.getElementById('chart-workflow-runs');
-  const panel = chart.closest('section') || chart.parentElement;
-  panel.scrollIntoView({block: 'start'});
-  const box = panel.getBoundingClientRect();
-  const [x, y] = [box.x + window.scrollX, box.y + window.scrollY];
-  return {x: x, y: y, width: box.width, height: box.height};
-})()
-"""
 
 
 def _with_workflows(workspace: Workspace, directory: Path, rows: list[tuple[t.Any, ...]]) -> Path:
@@ -142,6 +131,4 @@ def test_the_workflows_chart_draws_one_bar_per_workflow_offline(
     assert drawn["marks"] == {"rect": rows}, drawn  # ranked bars: one per workflow
     # A picture of the section to look at (REPORT_SHOT_DIR keeps it): the test cannot judge it.
     shots = Path(os.environ.get("REPORT_SHOT_DIR", tmp_path))
-    box = page.evaluate(_SECTION_BOX)
-    shot = page.send("Page.captureScreenshot", {"format": "png", "clip": {**box, "scale": 1}})
-    (shots / "workflows.png").write_bytes(base64.b64decode(shot["data"]))
+    page.section_picture("workflow-runs", shots / "workflows.png")

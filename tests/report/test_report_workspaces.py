@@ -7,7 +7,6 @@ in SQL per workspace; the report of one workspace equals the report of the origi
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import os
@@ -35,16 +34,6 @@ from tests.report.test_report_browser import _MEASURE_CHARTS, READY
 pytestmark = pytest.mark.slow
 SECOND = "second-workspace-id"
 SECOND_DAYS = 10
-_SECTION_BOX = """
-(() => {
-  const chart = document.getElementById('chart-workspaces');
-  const panel = chart.closest('section') || chart.parentElement;
-  panel.scrollIntoView({block: 'start'});
-  const box = panel.getBoundingClientRect();
-  const [x, y] = [box.x + window.scrollX, box.y + window.scrollY];
-  return {x: x, y: y, width: box.width, height: box.height};
-})()
-"""
 
 
 def _with_second_workspace(workspace: Workspace, directory: Path) -> Path:
@@ -183,6 +172,4 @@ def test_the_workspaces_chart_draws_one_bar_per_workspace_offline(
     assert drawn["marks"] == {"rect": 2}, drawn  # ranked bars: one per workspace
     # A picture of the section to look at (REPORT_SHOT_DIR keeps it): the test cannot judge it.
     shots = Path(os.environ.get("REPORT_SHOT_DIR", tmp_path))
-    box = page.evaluate(_SECTION_BOX)
-    shot = page.send("Page.captureScreenshot", {"format": "png", "clip": {**box, "scale": 1}})
-    (shots / "workspaces.png").write_bytes(base64.b64decode(shot["data"]))
+    page.section_picture("workspaces", shots / "workspaces.png")

@@ -1,4 +1,5 @@
-"""Checks both emulator lanes share: dbt's run artifacts, and the report against DuckDB's.
+"""What both emulator lanes share: the load and dbt build, the checks of rows, marts, dbt's run
+artifacts, and the report against DuckDB's.
 
 The report built from a lane's warehouse must carry the same page data as one built from
 DuckDB for the same days (the same emulator seed through target-duckdb and dbt-duckdb).
@@ -6,9 +7,11 @@ DuckDB for the same days (the same emulator seed through target-duckdb and dbt-d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
+import time
 import typing as t
 from pathlib import Path
 
@@ -18,13 +21,20 @@ from langdock_emulator import Emulator
 from tests.report.report_support import page_data
 from tests.support.meltano_project import (
     API_KEY,
+    DEFAULT_STREAMS,
+    EMAIL_COLUMNS,
+    MARTS,
     SECOND_END_DATE,
+    Loads,
+    Reference,
     Run,
     clean_env,
     dbt_env,
+    load_scenario,
     meltano,
     tap_env,
 )
+from tests.warehouse.warehouses import plain_key
 
 
 def check_dbt_artifacts(dbt: Run, target_dir: Path, adapter: str) -> None:
@@ -79,3 +89,80 @@ def assert_same(a: t.Any, b: t.Any, where: str) -> None:
         assert a == pytest.approx(b, rel=1e-9), where
     else:
         assert a == b, where
+
+
+Query = t.Callable[[str], list[tuple[t.Any, ...]]]
+
+
+@dataclasses.dataclass
+class Built:
+    """A lane's three scenario loads and its dbt build, with the environment dbt ran in."""
+
+    loads: Loads
+    dbt: Run
+    env: dict[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Destinations:
+    """Where a lane loads: the emulator's client settings and the two loads' own settings."""
+
+    base: dict[str, str]
+    main: dict[str, str]  # the scenario's first two runs, into the raw schema dbt reads
+    private: dict[str, str]  # the privacy-mode run
+    raw: str  # the raw schema's name as dbt must write it
+    dbt_schema: str
+
+
+def load_and_build(
+    project: Path, loader: str, work: Path, where: Destinations, seconds: dict[str, float]
+) -> Built:
+    """The loader scenario into ``where``, then `dbt build` with the loader's adapter."""
+    started = time.monotonic()
+    base = where.base
+    loads = load_scenario(project, loader, work, {**base, **where.main}, {**base, **where.private})
+    seconds["load (3 runs)"] = time.monotonic() - started
+    env = clean_env(
+        MELTANO_DATABASE_URI=f"sqlite:///{work / 'dbt-state.db'}",
+        **base,
+        **dbt_env(work, where.dbt_schema, LANGDOCK_RAW_SCHEMA=where.raw),
+    )
+    started = time.monotonic()
+    dbt = meltano(project, ["invoke", f"dbt-{loader.removeprefix('target-')}:build"], env)
+    seconds["dbt build"] = time.monotonic() - started
+    return Built(loads, dbt, env)
+
+
+def check_one_row_per_key(query: Query, table: str, stream: str, reference: Reference) -> None:
+    rows = query(f"select {', '.join(DEFAULT_STREAMS[stream])} from {table}")
+    loaded = [plain_key(row) for row in rows]
+    assert len(loaded) == len(set(loaded)), f"{stream}: duplicate keys after the second run"
+    assert set(loaded) == set(reference.records[stream])
+
+
+def check_no_emails(query: Query, table: str, stream: str) -> None:
+    for column in EMAIL_COLUMNS[stream]:
+        [(rows, non_null)] = query(f"select count(*), count({column}) from {table}")
+        assert rows > 0
+        assert non_null == 0, f"{stream}.{column}"
+
+
+def check_marts_equal_truth(query: Query, marts: str, reference: Reference) -> None:
+    """The marts in schema ``marts`` against the emulator's records of the same days."""
+    for mart in MARTS:
+        [(count,)] = query(f"select count(*) from {marts}.{mart}")
+        assert count > 0, mart
+    records = reference.records
+    [(projects,)] = query(f"select count(*) from {marts}.project_usage_daily")
+    assert projects == len(records["projects_usage"])
+    expected: dict[str, int] = {}
+    for record in records["projects_usage"].values():
+        day = record["window_start"]
+        expected[day] = expected.get(day, 0) + (record["messages"] or 0)
+    rows = query(f"select usage_date, messages_in_projects from {marts}.workspace_usage_daily")
+    assert {plain_key([day])[0]: messages for day, messages in rows} == expected
+    [(users, messages)] = query(
+        f"select count(*), sum(message_count) from {marts}.user_usage_daily"
+    )
+    assert users == len(records["users_usage"])
+    assert messages == sum(r["messages_total"] or 0 for r in records["users_usage"].values())

@@ -26,20 +26,26 @@ from tests.support.meltano_project import (
     API_KEY,
     DEFAULT_STREAMS,
     EMAIL_COLUMNS,
-    MARTS,
     START_DATE,
     Loads,
     Run,
     check_second_run_exports,
     clean_env,
-    dbt_env,
-    load_scenario,
     meltano,
     tap_env,
 )
-from tests.warehouse.lane_checks import assert_same, check_dbt_artifacts, duckdb_page, report_page
+from tests.warehouse.lane_checks import (
+    Destinations,
+    assert_same,
+    check_dbt_artifacts,
+    check_marts_equal_truth,
+    check_no_emails,
+    check_one_row_per_key,
+    duckdb_page,
+    load_and_build,
+    report_page,
+)
 from tests.warehouse.lanes import lane_project, require_lane_tools
-from tests.warehouse.warehouses import plain_key
 
 pytestmark = pytest.mark.slow
 
@@ -87,27 +93,14 @@ def lane(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Lane]:
     seconds["project"] = time.monotonic() - started
     root = Path(__file__).resolve().parents[2]
     with BigQueryEmulator(root, work / "bqemulator") as emulator:
-        started = time.monotonic()
         for dataset in (RAW, PRIVATE, f"{DBT_SCHEMA}_staging", MARTS_DATASET):
             emulator.create_dataset(dataset)
-        base = emulator.client_env()
-        loads = load_scenario(
-            project,
-            "target-bigquery",
-            work,
-            {**base, "TARGET_BIGQUERY_DATASET": RAW},
-            {**base, "TARGET_BIGQUERY_DATASET": PRIVATE},
+        dataset = "TARGET_BIGQUERY_DATASET"
+        where = Destinations(
+            emulator.client_env(), {dataset: RAW}, {dataset: PRIVATE}, RAW, DBT_SCHEMA
         )
-        seconds["load (3 runs)"] = time.monotonic() - started
-        env = clean_env(
-            MELTANO_DATABASE_URI=f"sqlite:///{work / 'dbt-state.db'}",
-            **base,
-            **dbt_env(work, DBT_SCHEMA, LANGDOCK_RAW_SCHEMA=RAW),
-        )
-        started = time.monotonic()
-        dbt = meltano(project, ["invoke", "dbt-bigquery:build"], env)
-        seconds["dbt build"] = time.monotonic() - started
-        yield Lane(emulator, project, work, loads, dbt, env, seconds)
+        built = load_and_build(project, "target-bigquery", work, where, seconds)
+        yield Lane(emulator, project, work, built.loads, built.dbt, built.env, seconds)
     print(f"BigQuery lane timings: {seconds}")
 
 
@@ -117,11 +110,7 @@ def test_second_run_is_incremental(lane: Lane) -> None:
 
 @pytest.mark.parametrize("stream", list(DEFAULT_STREAMS))
 def test_one_row_per_primary_key_after_the_upsert(lane: Lane, stream: str) -> None:
-    keys = DEFAULT_STREAMS[stream]
-    rows = lane.query(f"select {', '.join(keys)} from {RAW}.{stream}")
-    loaded = [plain_key(row) for row in rows]
-    assert len(loaded) == len(set(loaded)), f"{stream}: duplicate keys after the second run"
-    assert set(loaded) == set(lane.loads.reference.records[stream])
+    check_one_row_per_key(lane.query, f"{RAW}.{stream}", stream, lane.loads.reference)
 
 
 def test_the_loader_leaves_no_temporary_tables(lane: Lane) -> None:
@@ -132,10 +121,7 @@ def test_the_loader_leaves_no_temporary_tables(lane: Lane) -> None:
 
 @pytest.mark.parametrize("stream", list(EMAIL_COLUMNS))
 def test_privacy_mode_leaves_email_columns_null(lane: Lane, stream: str) -> None:
-    for column in EMAIL_COLUMNS[stream]:
-        [(rows, non_null)] = lane.query(f"select count(*), count({column}) from {PRIVATE}.{stream}")
-        assert rows > 0
-        assert non_null == 0, f"{stream}.{column}"
+    check_no_emails(lane.query, f"{PRIVATE}.{stream}", stream)
 
 
 def test_dbt_build_succeeds_on_the_bigquery_adapter(lane: Lane) -> None:
@@ -143,25 +129,7 @@ def test_dbt_build_succeeds_on_the_bigquery_adapter(lane: Lane) -> None:
 
 
 def test_marts_equal_the_emulators_ground_truth(lane: Lane) -> None:
-    for mart in MARTS:
-        [(count,)] = lane.query(f"select count(*) from {MARTS_DATASET}.{mart}")
-        assert count > 0, mart
-    reference = lane.loads.reference.records
-    [(projects,)] = lane.query(f"select count(*) from {MARTS_DATASET}.project_usage_daily")
-    assert projects == len(reference["projects_usage"])
-    expected: dict[str, int] = {}
-    for record in reference["projects_usage"].values():
-        day = record["window_start"]
-        expected[day] = expected.get(day, 0) + (record["messages"] or 0)
-    rows = lane.query(
-        f"select usage_date, messages_in_projects from {MARTS_DATASET}.workspace_usage_daily"
-    )
-    assert {plain_key([day])[0]: messages for day, messages in rows} == expected
-    [(users, messages)] = lane.query(
-        f"select count(*), sum(message_count) from {MARTS_DATASET}.user_usage_daily"
-    )
-    assert users == len(reference["users_usage"])
-    assert messages == sum(r["messages_total"] or 0 for r in reference["users_usage"].values())
+    check_marts_equal_truth(lane.query, MARTS_DATASET, lane.loads.reference)
 
 
 def test_the_report_from_bigquery_equals_the_one_from_duckdb(lane: Lane) -> None:

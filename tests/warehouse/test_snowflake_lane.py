@@ -22,18 +22,22 @@ from warehouse_emulators.snowflake_lane import SnowflakeEmulator
 from tests.support.meltano_project import (
     DEFAULT_STREAMS,
     EMAIL_COLUMNS,
-    MARTS,
     Loads,
     Run,
     check_second_run_exports,
-    clean_env,
-    dbt_env,
-    load_scenario,
-    meltano,
 )
-from tests.warehouse.lane_checks import assert_same, check_dbt_artifacts, duckdb_page, report_page
+from tests.warehouse.lane_checks import (
+    Destinations,
+    assert_same,
+    check_dbt_artifacts,
+    check_marts_equal_truth,
+    check_no_emails,
+    check_one_row_per_key,
+    duckdb_page,
+    load_and_build,
+    report_page,
+)
 from tests.warehouse.lanes import lane_project, require_lane_tools
-from tests.warehouse.warehouses import plain_key
 
 pytestmark = pytest.mark.slow
 
@@ -69,25 +73,12 @@ def lane(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Lane]:
     project = lane_project(work / "project")
     seconds["project"] = time.monotonic() - started
     with SnowflakeEmulator(Path(__file__).resolve().parents[2], work / "fakesnow") as emulator:
-        base = emulator.client_env()
-        started = time.monotonic()
-        loads = load_scenario(
-            project,
-            "target-snowflake",
-            work,
-            {**base, "TARGET_SNOWFLAKE_DEFAULT_TARGET_SCHEMA": RAW},
-            {**base, "TARGET_SNOWFLAKE_DEFAULT_TARGET_SCHEMA": PRIVATE},
+        schema = "TARGET_SNOWFLAKE_DEFAULT_TARGET_SCHEMA"
+        where = Destinations(
+            emulator.client_env(), {schema: RAW}, {schema: PRIVATE}, RAW, DBT_SCHEMA
         )
-        seconds["load (3 runs)"] = time.monotonic() - started
-        env = clean_env(
-            MELTANO_DATABASE_URI=f"sqlite:///{work / 'dbt-state.db'}",
-            **base,
-            **dbt_env(work, DBT_SCHEMA, LANGDOCK_RAW_SCHEMA=RAW),
-        )
-        started = time.monotonic()
-        dbt = meltano(project, ["invoke", "dbt-snowflake:build"], env)
-        seconds["dbt build"] = time.monotonic() - started
-        yield Lane(emulator, project, work, loads, dbt, env, seconds)
+        built = load_and_build(project, "target-snowflake", work, where, seconds)
+        yield Lane(emulator, project, work, built.loads, built.dbt, built.env, seconds)
     print(f"Snowflake lane timings: {seconds}")
 
 
@@ -97,21 +88,13 @@ def test_second_run_is_incremental(lane: Lane) -> None:
 
 @pytest.mark.parametrize("stream", list(DEFAULT_STREAMS))
 def test_one_row_per_primary_key_after_the_upsert(lane: Lane, stream: str) -> None:
-    keys = DEFAULT_STREAMS[stream]
-    rows = lane.query(f"select {', '.join(keys)} from {RAW}.{stream.upper()}")
-    loaded = [plain_key(row) for row in rows]
-    assert len(loaded) == len(set(loaded)), f"{stream}: duplicate keys after the second run"
-    assert set(loaded) == set(lane.loads.reference.records[stream])
+    table = f"{RAW}.{stream.upper()}"
+    check_one_row_per_key(lane.query, table, stream, lane.loads.reference)
 
 
 @pytest.mark.parametrize("stream", list(EMAIL_COLUMNS))
 def test_privacy_mode_leaves_email_columns_null(lane: Lane, stream: str) -> None:
-    for column in EMAIL_COLUMNS[stream]:
-        [(rows, non_null)] = lane.query(
-            f"select count(*), count({column}) from {PRIVATE}.{stream.upper()}"
-        )
-        assert rows > 0
-        assert non_null == 0, f"{stream}.{column}"
+    check_no_emails(lane.query, f"{PRIVATE}.{stream.upper()}", stream)
 
 
 def test_dbt_build_succeeds_on_the_snowflake_adapter(lane: Lane) -> None:
@@ -119,24 +102,7 @@ def test_dbt_build_succeeds_on_the_snowflake_adapter(lane: Lane) -> None:
 
 
 def test_marts_equal_the_emulators_ground_truth(lane: Lane) -> None:
-    marts = f"{DBT_SCHEMA.upper()}_MARTS"
-    for mart in MARTS:
-        [(count,)] = lane.query(f"select count(*) from {marts}.{mart}")
-        assert count > 0, mart
-    reference = lane.loads.reference.records
-    [(projects,)] = lane.query(f"select count(*) from {marts}.project_usage_daily")
-    assert projects == len(reference["projects_usage"])
-    expected: dict[str, int] = {}
-    for record in reference["projects_usage"].values():
-        day = record["window_start"]
-        expected[day] = expected.get(day, 0) + (record["messages"] or 0)
-    rows = lane.query(f"select usage_date, messages_in_projects from {marts}.workspace_usage_daily")
-    assert {plain_key([day])[0]: messages for day, messages in rows} == expected
-    [(users, messages)] = lane.query(
-        f"select count(*), sum(message_count) from {marts}.user_usage_daily"
-    )
-    assert users == len(reference["users_usage"])
-    assert messages == sum(r["messages_total"] or 0 for r in reference["users_usage"].values())
+    check_marts_equal_truth(lane.query, f"{DBT_SCHEMA.upper()}_MARTS", lane.loads.reference)
 
 
 def test_the_report_from_snowflake_equals_the_one_from_duckdb(lane: Lane) -> None:
