@@ -152,8 +152,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.StringType,
         title="Workspace ID",
         description=(
-            "Id of the Langdock workspace whose audit log the audit_logs stream reads; needed "
-            "only when that stream is selected."
+            "Id of the Langdock workspace: audit_logs reads its audit log (required when that "
+            "stream is selected); workflows and workflow_runs records carry it."
         ),
     ),
     th.Property(

@@ -5,6 +5,11 @@ Typed columns are the fields Langdock's pages and clients name; everything else 
 than none. Node inputs, outputs and logs (anything users typed) are left out unless
 ``workflow_run_payloads`` is true; then their text follows `pii`, and a payload larger than
 ``MAX_PAYLOAD_CHARS`` is replaced by a marker that says how large it was.
+
+The Workflow API names no workspace, so ``workspace_id`` is the tap's setting (null when it
+is unset, never a guess): it tells two workspaces' rows apart in one warehouse. It is not a
+known field, so a ``workspace_id`` Langdock may one day send stays in ``_extra_fields``
+rather than overwrite the setting or be overwritten by it.
 """
 
 from __future__ import annotations
@@ -96,10 +101,12 @@ WORKFLOW_KNOWN = frozenset(
 )
 
 
-def convert_workflow(item: t.Mapping[str, t.Any], *, pii: str, notes: Notes) -> dict[str, t.Any]:
+def convert_workflow(
+    item: t.Mapping[str, t.Any], *, pii: str, workspace_id: str | None, notes: Notes
+) -> dict[str, t.Any]:
     """The record of one workflow of ``/workflows/v1/list``; raises `BadItem`."""
     fields, clashes = f.normalized(item)
-    record: dict[str, t.Any] = {"id": item_id(fields, "workflow")}
+    record: dict[str, t.Any] = {"id": item_id(fields, "workflow"), "workspace_id": workspace_id}
     for name in WORKFLOW_TEXT:
         record[name] = f.text(fields.get(name))
     owner = fields.get("owner")
@@ -161,6 +168,8 @@ class RunRules:
 
     pii: str
     payloads: bool
+    workspace_id: str | None = None
+    """The tap's setting, stamped on every run (the Workflow API names no workspace)."""
 
 
 def convert_run(
@@ -193,6 +202,7 @@ def convert_run(
     final = is_final(status)
     record: dict[str, t.Any] = {
         "id": run_id,
+        "workspace_id": rules.workspace_id,
         "workflow_id": f.text(fields.get("workflow_id")) or workflow_id,
         "status": status,
         "run_mode": f.text(fields.get("run_mode")),

@@ -154,7 +154,12 @@ class WorkflowRunsStream(WorkflowApiStream):
         def query(cursor: str | None, limit: int) -> list[tuple[str, str]]:
             return protocol.runs_query(workflow.id, start, now, cursor, limit)
 
-        rules = RunRules(pii=self.settings.pii, payloads=self.settings.workflow_run_payloads)
+        settings = self.settings
+        rules = RunRules(
+            pii=settings.pii,
+            payloads=settings.workflow_run_payloads,
+            workspace_id=settings.workspace_id,
+        )
         request = ListRequest(RUNS_PATH, Kind.RUNS, query, protocol.RUNS_LIMIT, where)
         for page in reader.pages(request, stats):
             try:

@@ -14,9 +14,17 @@ _EXTRA = th.Property(
     nullable=True,
     description="Fields Langdock sent that this version of the tap does not know.",
 )
+# Not part of the key: workflow and run ids are Langdock-wide ids.
+_WORKSPACE = th.Property(
+    "workspace_id",
+    th.StringType,
+    nullable=True,
+    description="The tap's workspace_id setting (the Workflow API names no workspace).",
+)
 
 WORKFLOWS = th.PropertiesList(
     th.Property("id", th.StringType, required=True, description="Langdock's workflow id."),
+    _WORKSPACE,
     th.Property("name", th.StringType, nullable=True),
     th.Property("description", th.StringType, nullable=True),
     th.Property("status", th.StringType, nullable=True, description="ACTIVE or INACTIVE."),
@@ -36,6 +44,7 @@ WORKFLOWS = th.PropertiesList(
 
 WORKFLOW_RUNS = th.PropertiesList(
     th.Property("id", th.StringType, required=True, description="Langdock's run id."),
+    _WORKSPACE,
     th.Property("workflow_id", th.StringType, required=True),
     th.Property(
         "status",

@@ -127,14 +127,17 @@ class WorkflowsStream(WorkflowApiStream):
 
     def _read(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         stats = ListStats()
-        pii = self.settings.pii
+        pii, workspace_id = self.settings.pii, self.settings.workspace_id
         with self.http() as http:
             reader = self.reader(http)
             seen: set[str] = set()
             for page in self.workflow_pages(reader, stats):
                 # A page with a bad workflow emits none of its rows.
                 try:
-                    records = [convert_workflow(i, pii=pii, notes=self.notes) for i in page.items]
+                    records = [
+                        convert_workflow(item, pii=pii, workspace_id=workspace_id, notes=self.notes)
+                        for item in page.items
+                    ]
                 except BadItem as exc:
                     msg = f"{self.name}: {exc}; report it to Langdock"
                     raise WorkflowApiError(msg) from None

@@ -134,10 +134,37 @@ def test_epoch_milliseconds_are_instants() -> None:
 def test_a_workflow_with_its_owner_nested_or_flat() -> None:
     nested = {"id": "wf", "name": "N", "owner": {"id": "u", "name": "Ann", "email": "a@x"}}
     flat = {"id": "wf", "name": "N", "ownerId": "u", "ownerName": "Ann", "owner_email": "a@x"}
-    one = convert_workflow(nested, pii="keep", notes=Notes())
-    two = convert_workflow(flat, pii="keep", notes=Notes())
+    one = convert_workflow(nested, pii="keep", workspace_id=None, notes=Notes())
+    two = convert_workflow(flat, pii="keep", workspace_id=None, notes=Notes())
     assert (one["owner_id"], one["owner_name"], one["owner_email"]) == ("u", "Ann", "a@x")
     assert one == two
-    hashed = convert_workflow(nested, pii="hash", notes=Notes())
+    hashed = convert_workflow(nested, pii="hash", workspace_id=None, notes=Notes())
     assert hashed["owner_id"] == "u"
     assert re.fullmatch(r"[0-9a-f]{64}", hashed["owner_name"])
+
+
+def test_records_carry_the_workspace_id_setting_and_null_without_it() -> None:
+    stamped = RunRules("keep", False, workspace_id="ws-acme")
+    for rules, want in ((stamped, "ws-acme"), (KEEP, None)):
+        run = convert_run(RUN, workflow_id="w", rules=rules, notes=Notes())
+        assert run.record["workspace_id"] == want
+        workflow = convert_workflow(
+            {"id": "wf"}, pii="keep", workspace_id=rules.workspace_id, notes=Notes()
+        )
+        assert workflow["workspace_id"] == want
+
+
+@pytest.mark.parametrize("name", ["workspaceId", "workspace_id"])
+def test_a_workspace_id_langdock_sends_is_kept_apart_from_the_setting(name: str) -> None:
+    """Neither overwrites the other: Langdock's value is an extra field, like any unknown one."""
+    notes = Notes()
+    rules = RunRules("keep", False, workspace_id="ws-setting")
+    run = convert_run({**RUN, name: "ws-langdock"}, workflow_id="w", rules=rules, notes=notes)
+    assert run.record["workspace_id"] == "ws-setting"
+    assert run.record["_extra_fields"] == {"trigger_type": "webhook", "workspace_id": "ws-langdock"}
+    workflow = convert_workflow(
+        {"id": "wf", name: "ws-langdock"}, pii="keep", workspace_id=None, notes=notes
+    )
+    assert workflow["workspace_id"] is None  # unset: null, not Langdock's value
+    assert workflow["_extra_fields"] == {"workspace_id": "ws-langdock"}
+    assert "workspace_id" in notes.unknown  # so the stream warns about it once

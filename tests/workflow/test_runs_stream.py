@@ -12,6 +12,7 @@ from langdock_emulator import Emulator, Fault
 from tap_langdock import run as run_module
 from tap_langdock.errors import WorkflowApiError, WorkflowKeyRejected
 from tap_langdock.rate_limit import RateLimiter
+from tap_langdock.tap import TapLangdock
 from tests.workflow.workflow_support import (
     WORKFLOW_KEY,
     Clock,
@@ -20,6 +21,7 @@ from tests.workflow.workflow_support import (
     run,
     same_run,
     truth_runs,
+    workflow_config,
 )
 
 
@@ -44,6 +46,8 @@ def test_a_first_run_archives_every_workflow_and_run(emulator: Emulator, clock: 
     check_archive(by_id(records), truth_runs(emulator, clock.now))
     workflows = by_id(result.records["workflows"])
     assert sorted(workflows) == sorted(emulator.workflows.workflow_ids())
+    # No workspace_id setting: no workspace (the Workflow API names none), never a guess.
+    assert all(r["workspace_id"] is None for r in [*records, *workflows.values()])
     still_going = {r["id"] for r in records if not r["is_final"]}
     assert still_going, "the clock is chosen so that some runs are still going"
     assert open_runs(result.state) == still_going
@@ -80,6 +84,24 @@ def test_a_later_run_adds_new_runs_and_the_final_state_of_those_that_were_going(
     third = run(emulator, second.state)
     assert third.error is None
     assert {r["id"] for r in third.records.get("workflow_runs", [])} == open_runs(second.state)
+
+
+def test_records_carry_the_workspace_id_setting(emulator: Emulator, clock: Clock) -> None:
+    config = workflow_config(emulator, workspace_id="ws-acme")
+    result = run(emulator, workspace_id="ws-acme")
+    assert result.error is None, result.error
+    # The discovered catalog: in-process runs select streams, not properties, so their SCHEMA
+    # messages list no property of these streams (not selected by default).
+    catalog = {e["tap_stream_id"]: e for e in TapLangdock(config=config).catalog_dict["streams"]}
+    for stream in ("workflows", "workflow_runs"):
+        records = result.records[stream]
+        assert records
+        assert {r["workspace_id"] for r in records} == {"ws-acme"}, stream
+        entry = catalog[stream]
+        assert list(entry["key_properties"]) == ["id"]  # ids are Langdock-wide: the key stays
+        assert entry["schema"]["properties"]["workspace_id"]["type"] == ["string", "null"]
+        assert "workspace_id" not in entry["schema"].get("required", [])
+    check_archive(by_id(result.records["workflow_runs"]), truth_runs(emulator, clock.now))
 
 
 def _iso(instant: dt.datetime) -> str:

@@ -4,7 +4,8 @@ A Meltano subprocess runs on the real clock, so the emulator's workflows start f
 and its clock stands still at an instant when some runs are still going. The first run
 archives every workflow and run; the runs that were going then end (`finish_open_runs`) and
 the second run loads their final state; dbt's workflow_runs_daily is checked against the
-emulator's ground truth computed here.
+emulator's ground truth computed here. ``workspace_id`` is set, so every row carries it, from
+the loaded tables through the mart (several workspaces in one warehouse).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from langdock_emulator.workflow_api import WorkflowApi, WorkflowSettings
 from tests.support.meltano_project import API_KEY, clean_env, meltano
 
 UTC = dt.timezone.utc
+WORKSPACE = "ws-workflows-acme"
 PERIOD_START = dt.datetime.combine(
     dt.datetime.now(UTC).date() - dt.timedelta(days=5), dt.time(), UTC
 )
@@ -100,6 +102,7 @@ def test_meltano_archives_workflow_runs_and_dbt_builds_the_daily_mart(
             TAP_LANGDOCK_API_URL=emu.url,
             TAP_LANGDOCK_API_KEY=API_KEY,
             TAP_LANGDOCK_START_DATE=PERIOD_START.date().isoformat(),
+            TAP_LANGDOCK_WORKSPACE_ID=WORKSPACE,
             TAP_LANGDOCK__SELECT=json.dumps(["workflows.*", "workflow_runs.*"]),
         )
         command = ["run", "tap-langdock", "target-duckdb"]
@@ -115,6 +118,7 @@ def test_meltano_archives_workflow_runs_and_dbt_builds_the_daily_mart(
         served = api.truth_runs(PERIOD_START, frozen)
         workflows = _table(database, "workflows")
         assert set(workflows) == set(api.workflow_ids())
+    assert {row["workspace_id"] for row in [*loaded.values(), *workflows.values()]} == {WORKSPACE}
     assert set(loaded) == {run["id"] for run in served}
     for run in served:
         row = loaded[run["id"]]
@@ -143,11 +147,13 @@ def test_meltano_archives_workflow_runs_and_dbt_builds_the_daily_mart(
     assert "ERROR=0" in built.output, built.output[-3000:]
     with duckdb.connect(str(database), read_only=True) as connection:
         cursor = connection.execute(
-            "select cast(run_date as varchar), workflow_id, workflow_name, run_count, "
-            "failed_count, success_rate, median_duration_ms, p95_duration_ms, total_cost_usd "
-            "from langdock_marts.workflow_runs_daily"
+            "select cast(run_date as varchar), workflow_id, workspace_id, workflow_name, "
+            "run_count, failed_count, success_rate, median_duration_ms, p95_duration_ms, "
+            "total_cost_usd from langdock_marts.workflow_runs_daily"
         )
-        mart = {(row[0], row[1]): row[2:] for row in cursor.fetchall()}
+        rows = cursor.fetchall()
+    assert {row[2] for row in rows} == {WORKSPACE}
+    mart = {(row[0], row[1]): row[3:] for row in rows}
     expected = _expected_daily(served)
     assert set(mart) == set(expected)
     names = {w["id"]: w["name"] for w in api.truth_workflows()}
