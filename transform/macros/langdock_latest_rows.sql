@@ -59,9 +59,10 @@ cast(null as {{ dbt.type_timestamp() }})
 
 
 {#-
-  A text column the loaded table may lack, or null. The Workflow API names no workspace, so
-  the workflows and workflow_runs tables have a workspace_id only if a loader or pipeline
-  added one; without it the column is null ("not known"), never a guess.
+  A text column the loaded table may lack, or null. The Workflow API names no workspace: the
+  tap stamps its workspace_id setting on workflows and workflow_runs records, and tables
+  loaded without that setting have no such column; then it is null ("not known"), never a
+  guess.
 -#}
 {% macro langdock_optional_text(relation, column_name) %}
 {%- if execute and column_name in langdock_column_names(relation) -%}

@@ -1,7 +1,7 @@
 -- Workflow runs per workspace, workflow and UTC day of creation: how many ran, failed, were
 -- cancelled or are still going, the success rate of the finished ones, median and p95
--- duration, and cost. workspace_id is null unless the loaded tables carry one (the Workflow
--- API names no workspace: stg_langdock__workflows).
+-- duration, and cost. workspace_id is the tap's workspace_id setting, stamped on the records
+-- (the Workflow API names none); null for rows loaded without it (stg_langdock__workflows).
 -- success_rate = completed / (completed + failed + cancelled); null while none is finished.
 -- Durations are of finished runs only. Empty until the workflow_runs stream has been loaded.
 with runs as (
