@@ -16,6 +16,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from langdock_emulator import Emulator
 from tests.report.report_support import page_data
@@ -60,19 +61,36 @@ def report_page(args: list[str], out: Path, env: dict[str, str]) -> dict[str, t.
     return page_data(out.read_text(encoding="utf-8"))
 
 
-def duckdb_page(project: Path, work: Path) -> dict[str, t.Any]:
-    """The page data from DuckDB for the days the lanes load (START_DATE..SECOND_END_DATE)."""
-    duckdb_file = work / "same-days.duckdb"
-    with Emulator(api_key=API_KEY, seed=7) as emulator:
-        env = clean_env(
-            MELTANO_DATABASE_URI=f"sqlite:///{work / 'duckdb-state.db'}",
-            TARGET_DUCKDB_FILEPATH=str(duckdb_file),
-            **tap_env(emulator.url, end_date=SECOND_END_DATE),
-            **dbt_env(work / "duckdb", "langdock", DBT_DUCKDB_PATH=str(duckdb_file)),
-        )
-        command = ["--environment=emulator", "run", "tap-langdock", "target-duckdb", "dbt:build"]
-        meltano(project, command, env).check()
-    return report_page(["--duckdb", str(duckdb_file)], work / "duckdb.html", clean_env())
+def duckdb_page(project: Path, work: Path, run_root: Path) -> dict[str, t.Any]:
+    """The page data from DuckDB for the days the lanes load (START_DATE..SECOND_END_DATE).
+
+    Built once per test run (``run_root``: the directory all xdist workers share), whichever
+    lane asks first: it is the same emulator seed and the same days for both.
+    """
+    cached = run_root / "lane-duckdb-page.json"
+    with FileLock(str(run_root / "lane-duckdb-page.lock")):
+        if cached.exists():
+            page: dict[str, t.Any] = json.loads(cached.read_text(encoding="utf-8"))
+            return page
+        duckdb_file = work / "same-days.duckdb"
+        with Emulator(api_key=API_KEY, seed=7) as emulator:
+            env = clean_env(
+                MELTANO_DATABASE_URI=f"sqlite:///{work / 'duckdb-state.db'}",
+                TARGET_DUCKDB_FILEPATH=str(duckdb_file),
+                **tap_env(emulator.url, end_date=SECOND_END_DATE),
+                **dbt_env(work / "duckdb", "langdock", DBT_DUCKDB_PATH=str(duckdb_file)),
+            )
+            command = [
+                "--environment=emulator",
+                "run",
+                "tap-langdock",
+                "target-duckdb",
+                "dbt:build",
+            ]
+            meltano(project, command, env).check()
+        page = report_page(["--duckdb", str(duckdb_file)], work / "duckdb.html", clean_env())
+        cached.write_text(json.dumps(page), encoding="utf-8")
+        return page
 
 
 def assert_same(a: t.Any, b: t.Any, where: str) -> None:

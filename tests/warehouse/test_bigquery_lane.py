@@ -34,6 +34,7 @@ from tests.support.meltano_project import (
     meltano,
     tap_env,
 )
+from tests.support.workers import run_root
 from tests.warehouse.lane_checks import (
     Destinations,
     assert_same,
@@ -132,9 +133,11 @@ def test_marts_equal_the_emulators_ground_truth(lane: Lane) -> None:
     check_marts_equal_truth(lane.query, MARTS_DATASET, lane.loads.reference)
 
 
-def test_the_report_from_bigquery_equals_the_one_from_duckdb(lane: Lane) -> None:
+def test_the_report_from_bigquery_equals_the_one_from_duckdb(
+    lane: Lane, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """The same days through target-duckdb and dbt-duckdb give the same page data."""
-    from_duckdb = duckdb_page(lane.project, lane.work)
+    from_duckdb = duckdb_page(lane.project, lane.work, run_root(tmp_path_factory))
     bigquery_env = {k: v for k, v in lane.env.items() if k != "LANGDOCK_BQEMULATOR_SHIM"}
     from_bigquery = report_page(
         ["--bigquery-env", "--schema", MARTS_DATASET], lane.work / "bigquery.html", bigquery_env

@@ -26,6 +26,7 @@ from tests.support.meltano_project import (
     Run,
     check_second_run_exports,
 )
+from tests.support.workers import run_root
 from tests.warehouse.lane_checks import (
     Destinations,
     assert_same,
@@ -105,9 +106,11 @@ def test_marts_equal_the_emulators_ground_truth(lane: Lane) -> None:
     check_marts_equal_truth(lane.query, f"{DBT_SCHEMA.upper()}_MARTS", lane.loads.reference)
 
 
-def test_the_report_from_snowflake_equals_the_one_from_duckdb(lane: Lane) -> None:
+def test_the_report_from_snowflake_equals_the_one_from_duckdb(
+    lane: Lane, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """The same days through target-duckdb and dbt-duckdb give the same page data."""
-    from_duckdb = duckdb_page(lane.project, lane.work)
+    from_duckdb = duckdb_page(lane.project, lane.work, run_root(tmp_path_factory))
     snowflake_env = {k: v for k, v in lane.env.items() if k != "LANGDOCK_FAKESNOW_SHIM"}
     from_snowflake = report_page(
         ["--snowflake-env", "--schema", f"{DBT_SCHEMA}_marts"],
