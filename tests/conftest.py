@@ -103,3 +103,11 @@ def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A temporary Meltano project (the repo's meltano.yml and transform/) with its plugins,
     installed once per test run for every folder (and xdist worker) that runs Meltano."""
     return shared_meltano_project(tmp_path_factory, installed_project)
+
+
+@pytest.fixture(scope="session")
+def isolated_meltano_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same installed project, for callers whose every Meltano run has a system directory
+    of its own (the Dagster code location sets MELTANO_SYS_DIR_ROOT per run): they share no
+    ``.meltano/run/``, so they need not queue behind the other Meltano tests on one worker."""
+    return shared_meltano_project(tmp_path_factory, installed_project)

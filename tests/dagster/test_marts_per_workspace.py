@@ -39,11 +39,18 @@ GRAIN_TAIL = "usage_date, window_end, window_timezone"
 # dagster-dbt 0.29.27 itself reads the deprecated context.op (asset_utils.py); not our call.
 @pytest.mark.filterwarnings("ignore:AssetExecutionContext.op is deprecated:DeprecationWarning")
 def test_marts_hold_one_row_per_workspace_and_grain_with_each_workspaces_totals(
-    meltano_project: Path, multi: MultiEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    isolated_meltano_project: Path,
+    multi: MultiEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     duckdb_file = tmp_path / "langdock.duckdb"
     env = location_env(
-        meltano_project, multi, tmp_path, "target-duckdb", TARGET_DUCKDB_FILEPATH=str(duckdb_file)
+        isolated_meltano_project,
+        multi,
+        tmp_path,
+        "target-duckdb",
+        TARGET_DUCKDB_FILEPATH=str(duckdb_file),
     )
     # dagster-dbt's dbt inherits the process environment, as under `dagster dev`.
     for name in ("TARGET_DUCKDB_FILEPATH", "DBT_TARGET_PATH", "DBT_LOG_PATH"):

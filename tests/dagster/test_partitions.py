@@ -59,9 +59,9 @@ def _export_days(multi: MultiEmulator, name: str, since: int) -> set[str]:
 
 
 def test_definitions_load_with_a_partition_per_workspace_and_dbt_downstream(
-    meltano_project: Path, multi: MultiEmulator, tmp_path: Path
+    isolated_meltano_project: Path, multi: MultiEmulator, tmp_path: Path
 ) -> None:
-    defs = build_defs(location_env(meltano_project, multi, tmp_path, "target-duckdb"))
+    defs = build_defs(location_env(isolated_meltano_project, multi, tmp_path, "target-duckdb"))
     dg.Definitions.validate_loadable(defs)
     job = defs.resolve_job_def("langdock_load")
     assert job.partitions_def is not None
@@ -75,9 +75,9 @@ def test_definitions_load_with_a_partition_per_workspace_and_dbt_downstream(
 
 
 def test_a_bad_workspaces_file_stops_the_load_with_its_line(
-    meltano_project: Path, multi: MultiEmulator, tmp_path: Path
+    isolated_meltano_project: Path, multi: MultiEmulator, tmp_path: Path
 ) -> None:
-    env = location_env(meltano_project, multi, tmp_path, "target-duckdb")
+    env = location_env(isolated_meltano_project, multi, tmp_path, "target-duckdb")
     Path(env["LANGDOCK_WORKSPACES_FILE"]).write_text(
         "workspaces:\n  - {name: acme, api_key_env: K}\n  - {name: acme, api_key_env: L}\n",
         encoding="utf-8",
@@ -91,11 +91,11 @@ def test_a_bad_workspaces_file_stops_the_load_with_its_line(
 
 
 def test_duckdb_one_after_another_wrong_key_alone_then_continue_from_state(
-    meltano_project: Path, multi: MultiEmulator, tmp_path: Path
+    isolated_meltano_project: Path, multi: MultiEmulator, tmp_path: Path
 ) -> None:
     duckdb_file = tmp_path / "langdock.duckdb"
     env = location_env(
-        meltano_project,
+        isolated_meltano_project,
         multi,
         tmp_path,
         "target-duckdb",
@@ -150,11 +150,11 @@ def test_duckdb_one_after_another_wrong_key_alone_then_continue_from_state(
 
 
 def test_postgres_three_workspaces_in_parallel_each_equal_to_its_truth(
-    meltano_project: Path, multi: MultiEmulator, tmp_path: Path, postgres: Postgres
+    isolated_meltano_project: Path, multi: MultiEmulator, tmp_path: Path, postgres: Postgres
 ) -> None:
     schema = postgres.schema("dagster_raw")
     env = location_env(
-        meltano_project,
+        isolated_meltano_project,
         multi,
         tmp_path,
         "target-postgres",

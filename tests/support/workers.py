@@ -27,7 +27,7 @@ import pytest
 from filelock import FileLock
 
 TESTS = Path(__file__).resolve().parents[1]
-SHARED_ACROSS_WORKERS = frozenset({"postgres", "chromium_path"})
+SHARED_ACROSS_WORKERS = frozenset({"postgres", "chromium_path", "isolated_meltano_project"})
 
 
 def _costly_fixtures(item: pytest.Item) -> list[str]:
