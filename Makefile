@@ -37,7 +37,7 @@ BQEMULATOR_STAMP := .venv-bqemulator/.make-installed
 # PYTEST_WORKERS=0 runs everything in one process.
 PYTEST_WORKERS ?= 4
 
-.PHONY: help install install-lanes install-bigquery-emulator run report dagster test lint bench clean
+.PHONY: help install install-lanes install-warehouse-emulators install-lane-plugins install-bigquery-emulator run report dagster test lint bench clean
 
 help:
 	@echo "make run    extract Langdock usage into output/langdock.duckdb (emulator without TAP_LANGDOCK_API_KEY) and build dbt models"
@@ -81,6 +81,11 @@ run: $(PLUGINS_STAMP)
 
 # Independent installs, run in parallel by `make -j3 install-lanes` (.ci/run does).
 install-lanes: $(LANE_PLUGINS_STAMP) $(FAKESNOW_STAMP) $(BQEMULATOR_STAMP)
+
+# The two halves of install-lanes, for .ci/run: the emulators' venvs need only Python, so they
+# install while `make install` runs; the lane plugins need Meltano from it.
+install-warehouse-emulators: $(FAKESNOW_STAMP) $(BQEMULATOR_STAMP)
+install-lane-plugins: $(LANE_PLUGINS_STAMP)
 
 # The BigQuery emulator alone.
 install-bigquery-emulator: $(BQEMULATOR_STAMP)
